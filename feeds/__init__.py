@@ -1,0 +1,30 @@
+"""feeds: a folder of news-article files served as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
+
+Public surface: `create_app(config=None)`, `load_settings`, `Catalog`, and the model types.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .catalog import Catalog
+from .config import Settings, load_settings
+from .errors import ArticleError, ConfigError, FeedsError
+from .model import Article, Image, Problem, Provider, Related
+from .web import create_app
+
+__all__ = [
+    "Article",
+    "ArticleError",
+    "Catalog",
+    "ConfigError",
+    "FeedsError",
+    "Image",
+    "Problem",
+    "Provider",
+    "Related",
+    "Settings",
+    "__version__",
+    "create_app",
+    "load_settings",
+]

@@ -1,0 +1,95 @@
+"""The `feeds` command: serve, check and build, with flags from the one settings table."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .catalog import Catalog
+from .config import SETTINGS, env_name, flag_name, load_settings
+from .errors import ConfigError
+
+
+def _options(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Click options for these settings, named and described from the table."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for name in reversed(names):
+            setting = next(s for s in SETTINGS if s.name == name)
+            func = click.option(
+                flag_name(name),
+                name.lower(),
+                default=None,
+                help=f"{setting.help} [env {env_name(name)}; default {setting.default}]",
+            )(func)
+        return func
+
+    return decorate
+
+
+def _settings(options: dict[str, Any]) -> Any:
+    overrides = {k.upper(): v for k, v in options.items() if v is not None}
+    try:
+        return load_settings(overrides, os.environ)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@click.group()
+@click.version_option(package_name="feeds")
+def main() -> None:
+    """Serve a folder of news-article files as RSS, Atom and JSON feeds."""
+
+
+@main.command()
+@_options("SEEDS_DIR", "MAX_FILE_BYTES")
+def check(**options: Any) -> None:
+    """List every problem in the seeds folder; exit 0 when clean, 1 when there are problems."""
+    settings = _settings(options)
+    try:
+        catalog = Catalog(settings.SEEDS_DIR, max_bytes=settings.MAX_FILE_BYTES)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    index = catalog.index
+    for problem in index.problems:
+        path = f"{settings.SEEDS_DIR}/{problem.path}" if problem.path else str(settings.SEEDS_DIR)
+        where = f"{path}: {problem.field}" if problem.field else path
+        suffix = " (warning)" if problem.severity == "warning" else ""
+        click.echo(f"{where}: {problem.message}{suffix}")
+    articles = len(index.site.articles)
+    count = len(index.problems)
+    click.echo(f"{articles} published article(s), {count} problem(s)", err=True)
+    sys.exit(1 if count else 0)
+
+
+@main.command()
+@_options(*(s.name for s in SETTINGS))
+def serve(**options: Any) -> None:
+    """Run the production server (granian, several worker processes)."""
+    settings = _settings(options)
+    if not Path(settings.SEEDS_DIR).is_dir():
+        raise click.UsageError(f"SEEDS_DIR: {settings.SEEDS_DIR} is not a folder")
+    for setting in SETTINGS:  # workers read the same settings from the environment
+        value = getattr(settings, setting.name)
+        if value is not None:
+            os.environ[env_name(setting.name)] = str(value)
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/", err=True)
+    Server(
+        "feeds.web.serving:app",
+        address=settings.HOST,
+        port=settings.PORT,
+        interface=Interfaces.WSGI,
+        workers=settings.WORKERS,
+    ).serve()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,118 @@
+"""One table of settings: each is `NAME` in create_app, `FEEDS_NAME` in the environment and
+`--name` on the command line, validated once into Settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any]
+    minimum: float | None = None
+
+
+def _optional_url(value: str) -> str | None:
+    value = value.strip().rstrip("/")
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+def _path(value: str) -> Path:
+    return Path(value)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SEEDS_DIR", Path("seeds"), "folder of article files", _path),
+    Setting("BASE_URL", None, "public base URL for absolute links (default: from the request)", _optional_url),
+    Setting("SITE_TITLE", "feeds", "shown in feed titles and pages", str),
+    Setting("FEED_SIZE", 50, "items per feed by default", int, 1),
+    Setting("MAX_LIMIT", 500, "most items a feed gives with ?limit=N", int, 1),
+    Setting("MAX_FILE_BYTES", 1_048_576, "article files larger than this are problems", int, 1024),
+    Setting("RELOAD_INTERVAL", 1.0, "seconds between checks of the seeds folder; 0 turns reloading off", float, 0),
+    Setting("CACHE_MAX_AGE", 300, "Cache-Control max-age of feeds and pages, in seconds", int, 0),
+    Setting("HOST", "127.0.0.1", "address `feeds serve` listens on", str),
+    Setting("PORT", 8000, "port `feeds serve` listens on", int, 1),
+    Setting("WORKERS", 2, "worker processes of `feeds serve`", int, 1),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    SEEDS_DIR: Path
+    BASE_URL: str | None
+    SITE_TITLE: str
+    FEED_SIZE: int
+    MAX_LIMIT: int
+    MAX_FILE_BYTES: int
+    RELOAD_INTERVAL: float
+    CACHE_MAX_AGE: int
+    HOST: str
+    PORT: int
+    WORKERS: int
+
+
+assert [f.name for f in fields(Settings)] == [s.name for s in SETTINGS]
+
+
+def env_name(name: str) -> str:
+    return f"FEEDS_{name}"
+
+
+def flag_name(name: str) -> str:
+    return "--" + name.lower().replace("_", "-")
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then `FEEDS_*` from the environment, then overrides; raises ConfigError."""
+    overrides = dict(overrides or {})
+    environ = environ or {}
+    unknown = sorted(set(overrides) - {s.name for s in SETTINGS})
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw: Any = setting.default
+        source = "default"
+        if env_name(setting.name) in environ:
+            raw, source = environ[env_name(setting.name)], env_name(setting.name)
+        if setting.name in overrides and overrides[setting.name] is not None:
+            raw, source = overrides[setting.name], setting.name
+        values[setting.name] = _coerce(setting, raw, source)
+    settings = Settings(**values)
+    if settings.FEED_SIZE > settings.MAX_LIMIT:
+        raise ConfigError(f"FEED_SIZE ({settings.FEED_SIZE}) must not exceed MAX_LIMIT ({settings.MAX_LIMIT})")
+    return settings
+
+
+def _coerce(setting: Setting, raw: Any, source: str) -> Any:
+    if raw is None:
+        return None
+    try:
+        value = setting.parse(raw) if isinstance(raw, str) else raw
+        if setting.parse in (int, float) and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"expected a number, got {raw!r}")
+        if setting.parse is int and value != int(value):
+            raise ValueError(f"expected a whole number, got {raw!r}")
+        if setting.parse is _path:
+            value = Path(value)
+        if setting.parse is int:
+            value = int(value)
+        if setting.parse is float:
+            value = float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+    if setting.minimum is not None and value < setting.minimum:
+        raise ConfigError(f"{source}: must be at least {setting.minimum:g}, got {raw!r}")
+    return value

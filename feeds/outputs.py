@@ -1,0 +1,139 @@
+"""Maps the index onto the writers and keeps the rendered bytes: one Rendered per
+(feed, format, limit, base URL), reused until the data behind that one feed changes.
+
+Used by the web layer and the static export alike, so both send the same bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+
+from . import __version__
+from .index import Group, Index
+from .rendering import FeedSpec, Format, Urls, render, render_opml
+from .rendering.spec import EPOCH
+from .rendering.urls import FORMAT_NAMES, MEDIA_TYPES
+
+GENERATOR = f"feeds {__version__}"
+CHARSET = "; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One output's bytes with their validators; gzip is done once, here, never per request."""
+
+    body: bytes
+    media_type: str  # with charset
+    last_modified: datetime | None
+    etag: str = field(init=False)
+    gzipped: bytes = field(init=False)
+    gzip_etag: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        digest = hashlib.blake2b(self.body, digest_size=16).hexdigest()
+        object.__setattr__(self, "etag", f'"{digest}"')
+        object.__setattr__(self, "gzipped", gzip.compress(self.body, compresslevel=6, mtime=0))
+        object.__setattr__(self, "gzip_etag", f'"{digest}-gz"')
+
+    @property
+    def http_date(self) -> str | None:
+        return format_datetime(self.last_modified, usegmt=True) if self.last_modified else None
+
+
+class RenderCache:
+    """A bounded LRU of Rendered outputs; keys carry the digest of the data behind each one."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable, make: Callable[[], Rendered]) -> Rendered:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return found
+        rendered = make()  # outside the lock: two threads may render the same bytes, never block
+        with self._lock:
+            self.misses += 1
+            self._items[key] = rendered
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return rendered
+
+
+class Outputs:
+    """Feeds and the OPML for one site title; the caller passes the index and the time."""
+
+    def __init__(self, site_title: str, cache: RenderCache | None = None) -> None:
+        self.site_title = site_title
+        self.cache = cache or RenderCache()
+
+    def describe(self, group: Group) -> tuple[str, str]:
+        """Title and description of a group's feed."""
+        if group.kind == "site":
+            return self.site_title, f"Every article on {self.site_title}, newest first"
+        what = "about" if group.kind == "topic" else "from"
+        return f"{group.name} — {self.site_title}", f"Newest articles {what} {group.name} on {self.site_title}"
+
+    def feed(
+        self, index: Index, group: Group, fmt: Format, base_url: str, now: float, limit: int, explicit: bool
+    ) -> Rendered:
+        start = group.first_visible(now)
+        key = ("feed", group.kind, group.slug, fmt, limit, explicit, base_url, group.digest, start)
+
+        def make() -> Rendered:
+            title, description = self.describe(group)
+            spec = FeedSpec(
+                kind=group.kind,
+                slug=group.slug,
+                title=title,
+                description=description,
+                urls=Urls(base_url),
+                articles=group.articles[start : start + limit],
+                topics_of=index.topics_of,
+                site_title=self.site_title,
+                generator=GENERATOR,
+                limit=limit if explicit else None,
+            )
+            newest = spec.articles[0].published if spec.articles else None
+            return Rendered(render(spec, fmt), MEDIA_TYPES[fmt] + CHARSET, newest)
+
+        return self.cache.get(key, make)
+
+    def opml(self, index: Index, base_url: str, now: float) -> Rendered:
+        key = ("opml", base_url, index.version, index.site.first_visible(now))
+
+        def make() -> Rendered:
+            groups = [("site", "", self.site_title)]
+            for kind, mapping in (("topic", index.topics), ("provider", index.providers)):
+                groups.extend((kind, g.slug, g.name) for g in mapping.values() if g.count(now))
+            newest = index.site.visible(now, 1)
+            updated = newest[0].published if newest else EPOCH
+            body = render_opml(Urls(base_url), self.site_title, groups, updated)
+            return Rendered(body, "text/x-opml" + CHARSET, newest[0].published if newest else None)
+
+        return self.cache.get(key, make)
+
+
+def visible_groups(mapping: Mapping[str, Group], now: float) -> list[tuple[Group, int]]:
+    """(group, visible count) of every group with at least one visible article, in slug order."""
+    out = []
+    for group in mapping.values():
+        count = group.count(now)
+        if count:
+            out.append((group, count))
+    return out
+
+
+__all__ = ["FORMAT_NAMES", "GENERATOR", "Outputs", "RenderCache", "Rendered", "visible_groups"]

@@ -1,0 +1,73 @@
+"""JSON Feed 1.1, written by hand (feedgen has none): a dict in a fixed order, dumped once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import Article, Image, Related
+from .content import article_html
+from .spec import FeedSpec
+from .syndication import rfc3339
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def _image(image: Image) -> dict[str, Any]:
+    out: dict[str, Any] = {"url": image.url, "mime_type": image.mime_type}
+    if image.width and image.height:
+        out["width"], out["height"] = image.width, image.height
+    return out
+
+
+def _related(related: Related) -> dict[str, Any]:
+    out: dict[str, Any] = {"url": related.url, "title": related.title}
+    if related.excerpt:
+        out["summary"] = related.excerpt
+    if related.published is not None:
+        out["date_published"] = rfc3339(related.published)
+    if related.provider is not None:
+        out["provider"] = {"name": related.provider.name, "url": related.provider.url}
+    if related.image is not None:
+        out["image"] = _image(related.image)
+    return out
+
+
+def _item(spec: FeedSpec, article: Article) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": article.id, "url": article.id, "title": article.title}
+    if article.excerpt:
+        item["summary"] = article.excerpt
+    item["content_html"] = article_html(article)
+    if article.image is not None:
+        item["image"] = article.image.url
+    item["date_published"] = rfc3339(article.published)
+    item["date_modified"] = rfc3339(article.published)
+    if article.provider is not None:
+        item["authors"] = [{"name": article.provider.name, "url": article.provider.url}]
+    tags = [name for _, name in spec.topics_of(article)]
+    if tags:
+        item["tags"] = tags
+    if article.images:
+        item["attachments"] = [
+            {"url": image.url, "mime_type": image.mime_type, "title": article.title} for image in article.images[:1]
+        ]
+    if article.related:
+        item["_related"] = [_related(r) for r in article.related]
+    return item
+
+
+def render_json(spec: FeedSpec) -> bytes:
+    feed: dict[str, Any] = {
+        "version": VERSION,
+        "title": spec.title,
+        "home_page_url": spec.html_url,
+        "feed_url": spec.self_url("json"),
+        "description": spec.description,
+        "authors": [{"name": spec.site_title, "url": spec.urls.page("site", "")}],
+        "items": [_item(spec, article) for article in spec.articles],
+    }
+    text = json.dumps(feed, ensure_ascii=False, indent=1)
+    # Safe to inline in HTML or a script too: no character can close a tag or start markup.
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text.encode("utf-8") + b"\n"

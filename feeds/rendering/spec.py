@@ -1,0 +1,40 @@
+"""One model of a feed, from which every format is written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..model import Article
+from .urls import Format, Urls
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `updated` of a feed with no items: from no clock
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """Everything a format writer needs; writers know nothing of HTTP or the index."""
+
+    kind: str  # site, topic or provider
+    slug: str
+    title: str
+    description: str
+    urls: Urls
+    articles: tuple[Article, ...]  # newest first, already cut to the limit
+    topics_of: Callable[[Article], list[tuple[str, str]]]  # -> [(slug, display name)]
+    site_title: str
+    generator: str
+    limit: int | None = None  # set when the request chose a limit: part of the self URL
+
+    @property
+    def updated(self) -> datetime:
+        return self.articles[0].published if self.articles else EPOCH
+
+    def self_url(self, fmt: Format) -> str:
+        url = self.urls.feed(self.kind, self.slug, fmt)
+        return f"{url}?limit={self.limit}" if self.limit is not None else url
+
+    @property
+    def html_url(self) -> str:
+        return self.urls.page(self.kind, self.slug)

@@ -1,0 +1,42 @@
+"""The Flask application: create_app wires settings, the catalog and the views together."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from ..catalog import Catalog, system_clock
+from ..config import Settings, load_settings
+from ..outputs import Outputs
+
+
+@dataclass(frozen=True)
+class FeedsState:
+    """What the views need; one per app, found in app.extensions['feeds']."""
+
+    settings: Settings
+    catalog: Catalog
+    outputs: Outputs
+    clock: Callable[[], float]
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], float] | None = None) -> Flask:
+    """The app factory: settings from FEEDS_* and `config`; ConfigError when they are wrong."""
+    settings = load_settings(config, os.environ)
+    catalog = Catalog(settings.SEEDS_DIR, max_bytes=settings.MAX_FILE_BYTES, site_title=settings.SITE_TITLE)
+    if settings.RELOAD_INTERVAL > 0:
+        catalog.watch(settings.RELOAD_INTERVAL)
+    app = Flask(__name__)
+    app.config.update({name: getattr(settings, name) for name in settings.__dataclass_fields__})
+    app.extensions["feeds"] = FeedsState(settings, catalog, Outputs(settings.SITE_TITLE), clock or system_clock)
+    from .views import bp
+
+    app.register_blueprint(bp)
+    return app
+
+
+__all__ = ["FeedsState", "create_app"]

@@ -1,0 +1,142 @@
+"""Fixtures: a temp seeds folder, an article-file factory, the app, its client and CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from feeds import create_app
+
+SAMPLE_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+NOW = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+SECRET = "S3CR3T-PAYLOAD-never-leaves"
+
+
+def article_data(n: int = 1, **overrides: Any) -> dict[str, Any]:
+    """A good article's fields; every test starts from here and changes one thing."""
+    data: dict[str, Any] = {
+        "category": "news",
+        "title": f"Article number {n}",
+        "excerpt": f"Excerpt of article {n}.",
+        "publishedDateTime": f"2025-06-{n % 28 + 1:02d}T12:00:00Z",
+        "webUrl": f"https://news.example/a/{n}",
+        "originalUrl": f"https://news.example/a/{n}",
+        "type": "article",
+        "quality": 50,
+        "heat": 60,
+        "published": True,
+        "provider": {"name": "Example News", "domain": "news.example"},
+        "topics": ["AI Hardware", "AI"],
+        "images": [{"url": f"https://img.example/{n}.jpg", "width": 1200, "height": 800, "isCached": True}],
+        "related": [
+            {
+                "title": f"Related to {n}",
+                "excerpt": "Something related.",
+                "publishedDateTime": "2025-06-02T10:00:00Z",
+                "webUrl": f"https://other.example/r/{n}",
+                "provider": {"name": "Other", "domain": "other.example"},
+                "images": [{"url": "https://img.other.example/r.png", "width": 640, "height": 480}],
+            }
+        ],
+        "secured": SECRET,
+    }
+    for key, value in overrides.items():
+        if value is ...:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+def front_matter(data: dict[str, Any], body: str = "") -> str:
+    return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False) + "---\n" + body
+
+
+@pytest.fixture
+def seeds_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    return folder
+
+
+WriteArticle = Callable[..., Path]
+
+
+@pytest.fixture
+def write_article(seeds_dir: Path) -> WriteArticle:
+    """write_article(n=1, name=None, body='', raw=None, **field_overrides) -> the file's path."""
+
+    def write(
+        n: int = 1, *, name: str | None = None, body: str = "", raw: str | bytes | None = None, **overrides: Any
+    ) -> Path:
+        path = seeds_dir / (name or f"{n:03d}.txt")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        content = raw if raw is not None else front_matter(article_data(n, **overrides), body)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return write
+
+
+class Clock:
+    """An injected clock tests move by hand."""
+
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_app(seeds_dir: Path, clock: Clock) -> Callable[..., Flask]:
+    def make(**config: Any) -> Flask:
+        settings = {"SEEDS_DIR": seeds_dir, "RELOAD_INTERVAL": 0, "BASE_URL": "https://feeds.example", **config}
+        return create_app(settings, clock=clock)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def sample_seeds(tmp_path: Path) -> Iterator[Path]:
+    """A copy of the project's sample seeds/ (the two real files)."""
+    folder = tmp_path / "sample"
+    shutil.copytree(SAMPLE_SEEDS, folder)
+    yield folder
+
+
+def reload(client: FlaskClient) -> None:
+    """Make a client's app see files written after it started (tests run with reloading off)."""
+    client.application.extensions["feeds"].catalog.refresh()

@@ -1,0 +1,3 @@
+from feeds import create_app
+
+app = create_app()
