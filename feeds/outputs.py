@@ -26,6 +26,14 @@ CHARSET = "; charset=utf-8"
 
 
 @dataclass(frozen=True, slots=True)
+class ResponseHeaders:
+    """The headers of a 200 and of a 304 for one body in one encoding; never mutated."""
+
+    ok: tuple[tuple[str, str], ...]
+    not_modified: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Rendered:
     """One output's bytes with their validators; gzip is done once, here, never per request."""
 
@@ -35,16 +43,39 @@ class Rendered:
     etag: str = field(init=False)
     gzipped: bytes = field(init=False)
     gzip_etag: str = field(init=False)
+    _headers: dict[tuple[bool, int], ResponseHeaders] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         digest = hashlib.blake2b(self.body, digest_size=16).hexdigest()
         object.__setattr__(self, "etag", f'"{digest}"')
         object.__setattr__(self, "gzipped", gzip.compress(self.body, compresslevel=6, mtime=0))
         object.__setattr__(self, "gzip_etag", f'"{digest}-gz"')
+        object.__setattr__(self, "_headers", {})
 
     @property
     def http_date(self) -> str | None:
         return format_datetime(self.last_modified, usegmt=True) if self.last_modified else None
+
+    def headers(self, gzipped: bool, max_age: int) -> ResponseHeaders:
+        """Response headers for this body, worked out once per encoding, not per request."""
+        found = self._headers.get((gzipped, max_age))
+        if found is None:
+            common = [
+                ("Cache-Control", f"public, max-age={max_age}"),
+                ("ETag", self.gzip_etag if gzipped else self.etag),
+                ("Vary", "Accept-Encoding"),
+                ("Access-Control-Allow-Origin", "*"),
+                ("X-Content-Type-Options", "nosniff"),
+            ]
+            ok = list(common)
+            if self.http_date:
+                ok.append(("Last-Modified", self.http_date))
+            ok.append(("Content-Type", self.media_type))
+            if gzipped:
+                ok.append(("Content-Encoding", "gzip"))
+            ok.append(("Content-Length", str(len(self.gzipped if gzipped else self.body))))
+            found = self._headers[(gzipped, max_age)] = ResponseHeaders(tuple(ok), tuple(common))
+        return found
 
 
 class RenderCache:
@@ -136,4 +167,4 @@ def visible_groups(mapping: Mapping[str, Group], now: float) -> list[tuple[Group
     return out
 
 
-__all__ = ["FORMAT_NAMES", "GENERATOR", "Outputs", "RenderCache", "Rendered", "visible_groups"]
+__all__ = ["FORMAT_NAMES", "GENERATOR", "Outputs", "RenderCache", "Rendered", "ResponseHeaders", "visible_groups"]

@@ -1,4 +1,5 @@
-"""The Flask application: create_app wires settings, the catalog and the views together."""
+"""The Flask application: create_app wires settings, the catalog and the views together, with
+the fast path for cached feeds in front (`app.wsgi_app`)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,13 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], f
         catalog.watch(settings.RELOAD_INTERVAL)
     app = Flask(__name__)
     app.config.update({name: getattr(settings, name) for name in settings.__dataclass_fields__})
-    app.extensions["feeds"] = FeedsState(settings, catalog, Outputs(settings.SITE_TITLE), clock or system_clock)
+    state = FeedsState(settings, catalog, Outputs(settings.SITE_TITLE), clock or system_clock)
+    app.extensions["feeds"] = state
+    from .fast import FastPath
     from .views import bp
 
     app.register_blueprint(bp)
+    app.wsgi_app = FastPath(app.wsgi_app, state)  # type: ignore[method-assign]
     return app
 
 

@@ -1,27 +1,40 @@
 """HTTP caching rules as pure functions: validators, conditional requests, encodings.
 
-Plain values in, (status, headers, body) out, so the Flask views and any WSGI layer in front of
-them answer the same way.
+Plain values in, (status, headers, body) out, so the Flask views and the WSGI fast path in front
+of them answer with the same bytes and the same headers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
 from ..outputs import Rendered
 
 Headers = list[tuple[str, str]]
 
+_GZIP_NAMES = frozenset(("gzip", "x-gzip", "*"))
+_accepts_cache: dict[str, bool] = {}
+
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
     """True when the client lists gzip (or *) with a non-zero q; no header means identity."""
     if not accept_encoding:
         return False
+    known = _accepts_cache.get(accept_encoding)
+    if known is not None:
+        return known
+    answer = _parse_accepts_gzip(accept_encoding)
+    if len(_accepts_cache) >= 256:  # a handful of distinct values in practice; never unbounded
+        _accepts_cache.clear()
+    _accepts_cache[accept_encoding] = answer
+    return answer
+
+
+def _parse_accepts_gzip(accept_encoding: str) -> bool:
     for part in accept_encoding.split(","):
         name, _, params = part.strip().partition(";")
         name = name.strip().lower()
-        if name not in ("gzip", "x-gzip", "*"):
+        if name not in _GZIP_NAMES:
             continue
         q = 1.0
         for param in params.split(";"):
@@ -40,7 +53,7 @@ def etag_matches(if_none_match: str, rendered: Rendered) -> bool:
     """If-None-Match with weak comparison (RFC 9110 13.1.2): lists, W/ and * all count."""
     if if_none_match.strip() == "*":
         return True
-    ours = {rendered.etag, rendered.gzip_etag}
+    ours = (rendered.etag, rendered.gzip_etag)
     for tag in if_none_match.split(","):
         tag = tag.strip()
         if tag.startswith("W/"):
@@ -63,35 +76,33 @@ def not_modified_since(if_modified_since: str, rendered: Rendered) -> bool:
     return rendered.last_modified.replace(microsecond=0) <= since
 
 
-def is_fresh(request_headers: Mapping[str, str], rendered: Rendered) -> bool:
-    """True when a 304 is the answer; If-None-Match wins over If-Modified-Since."""
-    inm = request_headers.get("If-None-Match")
-    if inm is not None:
-        return etag_matches(inm, rendered)
-    ims = request_headers.get("If-Modified-Since")
-    return ims is not None and not_modified_since(ims, rendered)
+def is_fresh(rendered: Rendered, if_none_match: str | None, if_modified_since: str | None) -> bool:
+    """True when a 304 is the answer; If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)."""
+    if if_none_match is not None:
+        return etag_matches(if_none_match, rendered)
+    return if_modified_since is not None and not_modified_since(if_modified_since, rendered)
 
 
 def respond(
-    rendered: Rendered, request_headers: Mapping[str, str], *, head: bool, max_age: int
+    rendered: Rendered,
+    *,
+    accept_encoding: str | None,
+    if_none_match: str | None,
+    if_modified_since: str | None,
+    head: bool,
+    max_age: int,
 ) -> tuple[int, Headers, bytes]:
-    """The whole answer for one rendered output: 200 or 304, with the same caching headers."""
-    use_gzip = accepts_gzip(request_headers.get("Accept-Encoding"))
-    etag = rendered.gzip_etag if use_gzip else rendered.etag
-    headers: Headers = [
-        ("Cache-Control", f"public, max-age={max_age}"),
-        ("ETag", etag),
-        ("Vary", "Accept-Encoding"),
-        ("Access-Control-Allow-Origin", "*"),
-        ("X-Content-Type-Options", "nosniff"),
-    ]
-    if rendered.last_modified is not None:
-        headers.append(("Last-Modified", rendered.http_date or ""))
-    if is_fresh(request_headers, rendered):
-        return 304, headers, b""
-    body = rendered.gzipped if use_gzip else rendered.body
-    headers.append(("Content-Type", rendered.media_type))
-    if use_gzip:
-        headers.append(("Content-Encoding", "gzip"))
-    headers.append(("Content-Length", str(len(body))))
-    return 200, headers, b"" if head else body
+    """The whole answer for one rendered output: 200 or 304.
+
+    A 304 carries the caching and CORS headers of the 200 (Cache-Control, ETag, Vary,
+    Access-Control-Allow-Origin); like RFC 9110 15.4.5 advises when there is an ETag, it leaves
+    out Last-Modified and the content headers. HEAD gets the 200's headers and no body.
+    """
+    use_gzip = accepts_gzip(accept_encoding)
+    headers = rendered.headers(use_gzip, max_age)
+    if is_fresh(rendered, if_none_match, if_modified_since):
+        return 304, list(headers.not_modified), b""
+    return 200, list(headers.ok), b"" if head else (rendered.gzipped if use_gzip else rendered.body)
+
+
+__all__ = ["Headers", "accepts_gzip", "etag_matches", "is_fresh", "not_modified_since", "respond"]

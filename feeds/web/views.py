@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from ..index import Group, Index
 from ..outputs import Rendered, visible_groups
-from ..rendering.urls import EXTENSIONS, FORMAT_NAMES, FORMAT_OF_EXTENSION, FORMATS, Format, Urls, feed_path
+from ..rendering.urls import FORMAT_NAMES, FORMATS, Urls, feed_path
 from . import FeedsState
 from .http import respond
+from .lookup import FeedRoute, HttpProblem, base_url, feed_route, find_feed, find_group, find_opml
 
 bp = Blueprint("feeds", __name__)
-
-
-class HttpProblem(Exception):
-    """A 4xx with a short reason for the client."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 def _state() -> FeedsState:
@@ -33,19 +23,25 @@ def _state() -> FeedsState:
 
 
 def _base_url(state: FeedsState) -> str:
-    return state.settings.BASE_URL or request.host_url.rstrip("/")
+    return base_url(state, request.environ)
 
 
 def _send(rendered: Rendered) -> Response:
     state = _state()
+    head = request.method == "HEAD"
     status, headers, body = respond(
-        rendered, dict(request.headers), head=request.method == "HEAD", max_age=state.settings.CACHE_MAX_AGE
+        rendered,
+        accept_encoding=request.headers.get("Accept-Encoding"),
+        if_none_match=request.headers.get("If-None-Match"),
+        if_modified_since=request.headers.get("If-Modified-Since"),
+        head=head,
+        max_age=state.settings.CACHE_MAX_AGE,
     )
     response = Response(body, status=status)
     response.headers.clear()
     for name, value in headers:
         response.headers[name] = value
-    if request.method == "HEAD" and status == 200:
+    if head and status == 200:
         response.automatically_set_content_length = False
     return response
 
@@ -73,63 +69,25 @@ def _plain(status: int, text: str) -> Response:
     return response
 
 
-def _limit(state: FeedsState) -> tuple[int, bool]:
-    raw = request.args.get("limit")
-    if raw is None:
-        return state.settings.FEED_SIZE, False
-    most = state.settings.MAX_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
-        shown = raw if len(raw) <= 40 else raw[:39] + "…"
-        raise HttpProblem(400, f"limit: expected a whole number from 1 to {most}, got {shown!r}")
-    return int(raw), True
-
-
-def _format(ext: str) -> Format:
-    fmt = FORMAT_OF_EXTENSION.get(ext)
-    if fmt is None:
-        known = ", ".join(f".{EXTENSIONS[f]} ({FORMAT_NAMES[f]})" for f in FORMATS)
-        raise HttpProblem(404, f"not found: unknown feed format {'.' + ext!r}; use {known}.")
-    return fmt
-
-
-def _group(index: Index, kind: str, slug: str, now: float) -> Group:
-    slug = unicodedata.normalize("NFKC", slug)
-    group = index.topics.get(slug) if kind == "topic" else index.providers.get(slug.lower())
-    if group is None or not group.count(now):
-        raise HttpProblem(404, f"not found: no {kind} {slug!r} with published articles. Every feed is listed on /.")
-    return group
-
-
-def _feed(kind: str, slug: str, ext: str) -> Response:
+def _feed(route: FeedRoute) -> Response:
     state = _state()
-    fmt = _format(ext)
-    now = state.clock()
-    index = state.catalog.index
-    group = index.site if kind == "site" else _group(index, kind, slug, now)
-    limit, explicit = _limit(state)
-    return _send(state.outputs.feed(index, group, fmt, _base_url(state), now, limit, explicit))
+    return _send(find_feed(state, route, request.args.get("limit"), _base_url(state)))
 
 
 @bp.get("/feed.<ext>")
 def site_feed(ext: str) -> Response:
-    return _feed("site", "", ext)
+    return _feed(("site", "", ext))
 
 
 @bp.get("/feeds/<path:name>")
 def feed(name: str) -> Response:
-    kind = "topic"
-    if name.startswith("providers/"):
-        kind, name = "provider", name[len("providers/") :]
-    slug, dot, ext = name.rpartition(".")
-    if not dot or not slug or "/" in slug:
-        raise HttpProblem(404, "not found: feeds live at /feeds/<topic>.xml and /feeds/providers/<domain>.xml.")
-    return _feed(kind, slug, ext)
+    return _feed(feed_route(name))
 
 
 @bp.get("/feeds.opml")
 def opml() -> Response:
     state = _state()
-    return _send(state.outputs.opml(state.catalog.index, _base_url(state), state.clock()))
+    return _send(find_opml(state, _base_url(state)))
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -177,7 +135,7 @@ def _group_page(kind: str, slug: str) -> Response:
     state = _state()
     now = state.clock()
     index = state.catalog.index
-    group = _group(index, kind, slug, now)
+    group = find_group(index, kind, slug, now)
     return _page(
         (kind, group.slug, group.digest, group.first_visible(now)),
         "group.html",

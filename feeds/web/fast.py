@@ -1,0 +1,101 @@
+"""The WSGI fast path in front of Flask: GET and HEAD of a feed or the OPML are answered from
+the rendered-output cache with `respond`, with no request object, routing or response object.
+
+Anything else (pages, errors, odd paths or query strings) goes to the Flask app, so every message
+is written in one place. Both paths use `lookup` and `respond`, so they send the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..outputs import Rendered
+from . import FeedsState
+from .http import respond
+from .lookup import FeedRoute, HttpProblem, base_url, feed_route, find_feed, find_opml
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_STATUS = {200: "200 OK", 304: "304 Not Modified"}
+_OPML = ("opml", "", "")
+
+
+class FastPath:
+    """A WSGI middleware (in the manner of WhiteNoise) that serves cached feeds itself."""
+
+    def __init__(self, app: WSGIApp, state: FeedsState) -> None:
+        self.app = app  # the Flask application's wsgi_app: everything the fast path passes on
+        self.state = state
+        self.max_age = state.settings.CACHE_MAX_AGE
+        self._routes: dict[str, FeedRoute | None] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        if method == "GET" or method == "HEAD":
+            rendered = self.find(environ)
+            if rendered is not None:
+                status, headers, body = respond(
+                    rendered,
+                    accept_encoding=environ.get("HTTP_ACCEPT_ENCODING"),
+                    if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
+                    if_modified_since=environ.get("HTTP_IF_MODIFIED_SINCE"),
+                    head=method == "HEAD",
+                    max_age=self.max_age,
+                )
+                start_response(_STATUS[status], headers)
+                return [body]
+        return self.app(environ, start_response)
+
+    def find(self, environ: dict[str, Any]) -> Rendered | None:
+        """The output for this request, or None to let Flask answer it (including every error)."""
+        route = self.route(environ.get("PATH_INFO", ""))
+        if route is None:
+            return None
+        query = environ.get("QUERY_STRING", "")
+        limit: str | None = None
+        if query:
+            limit = query[6:]
+            if not query.startswith("limit=") or not limit.isdigit() or not limit.isascii():
+                return None  # Flask parses anything beyond ?limit=N; we never guess
+        try:
+            base = base_url(self.state, environ)
+            if route is _OPML:
+                return None if limit is not None else find_opml(self.state, base)
+            return find_feed(self.state, route, limit, base)
+        except HttpProblem:
+            return None
+
+    def route(self, raw_path: str) -> FeedRoute | None:
+        """PATH_INFO -> (kind, slug, extension) of a feed, _OPML, or None; remembered per path."""
+        try:
+            return self._routes[raw_path]
+        except KeyError:
+            pass
+        route = _route(raw_path)
+        if len(self._routes) >= 4096:  # bounded: paths come from clients
+            self._routes.clear()
+        self._routes[raw_path] = route
+        return route
+
+
+def _route(raw_path: str) -> FeedRoute | None:
+    try:  # PEP 3333 gives the path's bytes as latin-1; URLs are UTF-8, as Werkzeug decodes them
+        path = raw_path.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None
+    if "//" in path:
+        return None
+    if path == "/feeds.opml":
+        return _OPML
+    if path.startswith("/feed."):
+        ext = path[len("/feed.") :]
+        return ("site", "", ext) if ext and "/" not in ext else None
+    if path.startswith("/feeds/") and len(path) > len("/feeds/"):
+        try:
+            return feed_route(path[len("/feeds/") :])
+        except HttpProblem:
+            return None
+    return None
+
+
+__all__ = ["FastPath"]

@@ -1,0 +1,97 @@
+"""From a URL to a rendered feed: the one set of rules the Flask views and the WSGI fast path
+share, so both find the same output for the same request, or the same reason it is wrong."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from werkzeug.wsgi import get_current_url
+
+from ..index import Group, Index
+from ..outputs import Rendered
+from ..rendering.urls import EXTENSIONS, FORMAT_NAMES, FORMAT_OF_EXTENSION, FORMATS, Format
+from . import FeedsState
+
+FeedRoute = tuple[str, str, str]  # (kind, slug, extension)
+
+
+class HttpProblem(Exception):
+    """A 4xx with a short reason for the client."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def base_url(state: FeedsState, environ: dict[str, Any]) -> str:
+    """BASE_URL, else the scheme and host of the request (Werkzeug's rule, as Flask has it)."""
+    return state.settings.BASE_URL or get_current_url(environ, host_only=True).rstrip("/")
+
+
+def feed_route(name: str) -> FeedRoute:
+    """What follows /feeds/ -> (kind, slug, extension); a 404 when it cannot be a feed."""
+    kind = "topic"
+    if name.startswith("providers/"):
+        kind, name = "provider", name[len("providers/") :]
+    slug, dot, ext = name.rpartition(".")
+    if not dot or not slug or "/" in slug:
+        raise HttpProblem(404, "not found: feeds live at /feeds/<topic>.xml and /feeds/providers/<domain>.xml.")
+    return kind, slug, ext
+
+
+def feed_format(ext: str) -> Format:
+    fmt = FORMAT_OF_EXTENSION.get(ext)
+    if fmt is None:
+        known = ", ".join(f".{EXTENSIONS[f]} ({FORMAT_NAMES[f]})" for f in FORMATS)
+        raise HttpProblem(404, f"not found: unknown feed format {'.' + ext!r}; use {known}.")
+    return fmt
+
+
+def find_group(index: Index, kind: str, slug: str, now: float) -> Group:
+    """The topic or provider behind a slug, when it has a visible article; else a 404."""
+    slug = unicodedata.normalize("NFKC", slug)
+    group = index.topics.get(slug) if kind == "topic" else index.providers.get(slug.lower())
+    if group is None or not group.count(now):
+        raise HttpProblem(404, f"not found: no {kind} {slug!r} with published articles. Every feed is listed on /.")
+    return group
+
+
+def feed_limit(state: FeedsState, raw: str | None) -> tuple[int, bool]:
+    """?limit=N -> (items, explicit); a 400 saying why when N is not allowed."""
+    if raw is None:
+        return state.settings.FEED_SIZE, False
+    most = state.settings.MAX_LIMIT
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= most:
+        shown = raw if len(raw) <= 40 else raw[:39] + "…"
+        raise HttpProblem(400, f"limit: expected a whole number from 1 to {most}, got {shown!r}")
+    return int(raw), True
+
+
+def find_feed(state: FeedsState, route: FeedRoute, limit: str | None, base: str) -> Rendered:
+    """The rendered feed for (kind, slug, extension) and ?limit, from the cache when it is there."""
+    kind, slug, ext = route
+    fmt = feed_format(ext)
+    now = state.clock()
+    index = state.catalog.index
+    group = index.site if kind == "site" else find_group(index, kind, slug, now)
+    items, explicit = feed_limit(state, limit)
+    return state.outputs.feed(index, group, fmt, base, now, items, explicit)
+
+
+def find_opml(state: FeedsState, base: str) -> Rendered:
+    return state.outputs.opml(state.catalog.index, base, state.clock())
+
+
+__all__ = [
+    "FeedRoute",
+    "HttpProblem",
+    "base_url",
+    "feed_format",
+    "feed_limit",
+    "feed_route",
+    "find_feed",
+    "find_group",
+    "find_opml",
+]

@@ -1,0 +1,357 @@
+"""HTTP caching on every feed kind and format, the OPML and the pages: validators, 304s, HEAD,
+gzip, CORS, content types, and the fast path answering exactly as the Flask views do."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import Client, TestResponse
+
+from feeds.web.fast import FastPath
+
+from .conftest import Clock, WriteArticle, reload
+
+FEEDS = {
+    "/feed.xml": "application/rss+xml; charset=utf-8",
+    "/feed.atom": "application/atom+xml; charset=utf-8",
+    "/feed.json": "application/feed+json; charset=utf-8",
+    "/feeds/ai-hardware.xml": "application/rss+xml; charset=utf-8",
+    "/feeds/ai-hardware.atom": "application/atom+xml; charset=utf-8",
+    "/feeds/ai-hardware.json": "application/feed+json; charset=utf-8",
+    "/feeds/providers/news.example.xml": "application/rss+xml; charset=utf-8",
+    "/feeds/providers/news.example.atom": "application/atom+xml; charset=utf-8",
+    "/feeds/providers/news.example.json": "application/feed+json; charset=utf-8",
+    "/feeds.opml": "text/x-opml; charset=utf-8",
+}
+PAGES = {
+    "/": "text/html; charset=utf-8",
+    "/topics/ai-hardware": "text/html; charset=utf-8",
+    "/providers/news.example": "text/html; charset=utf-8",
+}
+OUTPUTS = {**FEEDS, **PAGES}
+NEWEST = datetime(2025, 6, 28, 12, tzinfo=UTC)  # article 27's date in conftest.article_data
+CACHING = ("Cache-Control", "ETag", "Vary", "Access-Control-Allow-Origin", "X-Content-Type-Options")
+
+
+@pytest.fixture
+def corpus(write_article: WriteArticle) -> None:
+    for n in (25, 26, 27):
+        write_article(n)
+
+
+def get(client: FlaskClient, url: str, **headers: str) -> TestResponse:
+    return client.get(url, headers=headers)
+
+
+@pytest.mark.parametrize("url", sorted(OUTPUTS))
+def test_a_200_carries_every_caching_header(corpus: None, client: FlaskClient, url: str) -> None:
+    response = get(client, url)
+    assert response.status_code == 200
+    body = response.data
+    headers = response.headers
+    assert headers["Content-Type"] == OUTPUTS[url]
+    assert headers["ETag"] == '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    assert headers["Last-Modified"] == format_datetime(NEWEST, usegmt=True)
+    assert headers["Cache-Control"] == "public, max-age=300"
+    assert headers["Vary"] == "Accept-Encoding"
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Length"] == str(len(body))
+    assert "Content-Encoding" not in headers
+
+
+@pytest.mark.parametrize("url", sorted(FEEDS))
+def test_max_age_is_the_setting(make_app: Callable[..., Flask], corpus: None, url: str) -> None:
+    client = make_app(CACHE_MAX_AGE=60).test_client()
+    assert get(client, url).headers["Cache-Control"] == "public, max-age=60"
+    etag = get(client, url).headers["ETag"]
+    assert get(client, url, **{"If-None-Match": etag}).headers["Cache-Control"] == "public, max-age=60"
+
+
+@pytest.mark.parametrize("url", sorted(OUTPUTS))
+def test_gzip_is_the_same_bytes_and_identity_is_the_default(corpus: None, client: FlaskClient, url: str) -> None:
+    identity = get(client, url)
+    zipped = get(client, url, **{"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == identity.data
+    assert zipped.headers["Content-Length"] == str(len(zipped.data))
+    assert zipped.headers["Content-Type"] == identity.headers["Content-Type"]
+    assert zipped.headers["ETag"] != identity.headers["ETag"]  # a different representation
+    assert zipped.headers["ETag"].startswith(identity.headers["ETag"][:-1])
+    assert get(client, url, **{"Accept-Encoding": "gzip, deflate, br"}).data == zipped.data  # done once, same bytes
+    for refused in ("identity", "gzip;q=0", "br", "deflate, x-gzip;q=0.0", ""):
+        response = get(client, url, **{"Accept-Encoding": refused})
+        assert "Content-Encoding" not in response.headers, refused
+        assert response.data == identity.data, refused
+    for accepted in ("*", "x-gzip", "br;q=1.0, gzip;q=0.5", "GZIP", "deflate,gzip ; q=0.3"):
+        assert get(client, url, **{"Accept-Encoding": accepted}).headers.get("Content-Encoding") == "gzip", accepted
+
+
+@pytest.mark.parametrize("url", sorted(OUTPUTS))
+def test_if_none_match_gives_a_304_with_the_caching_headers(corpus: None, client: FlaskClient, url: str) -> None:
+    ok = get(client, url)
+    etag = ok.headers["ETag"]
+    gz_etag = get(client, url, **{"Accept-Encoding": "gzip"}).headers["ETag"]
+    for value in (etag, f"W/{etag}", f'"nope", {etag}', f'"a",W/{etag} , "b"', "*", gz_etag, f" {etag} "):
+        response = get(client, url, **{"If-None-Match": value})
+        assert response.status_code == 304, value
+        assert response.data == b""
+        for name in CACHING:
+            assert response.headers[name] == ok.headers[name], (value, name)
+        assert "Content-Type" not in response.headers
+        assert "Content-Encoding" not in response.headers
+    for value in ('"nope"', etag[:-2] + '"', etag.strip('"'), '"*"', "W/" + '"x"'):
+        assert get(client, url, **{"If-None-Match": value}).status_code == 200, value
+    zipped = get(client, url, **{"If-None-Match": etag, "Accept-Encoding": "gzip"})
+    assert zipped.status_code == 304
+    assert zipped.headers["ETag"] == gz_etag  # the 304 names the representation it stands for
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    assert zipped.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("url", sorted(OUTPUTS))
+def test_if_modified_since_is_compared_as_a_date(corpus: None, client: FlaskClient, url: str) -> None:
+    ok = get(client, url)
+    same = ok.headers["Last-Modified"]
+    assert parsedate_to_datetime(same) == NEWEST
+    later = format_datetime(NEWEST + timedelta(days=40), usegmt=True)  # "Mon" < "Sat" as strings
+    earlier = format_datetime(NEWEST - timedelta(seconds=1), usegmt=True)
+    for value in (same, later, "Sat, 28 Jun 2025 12:00:00 +0000", "Sat, 28 Jun 2025 14:00:00 +0200"):
+        response = get(client, url, **{"If-Modified-Since": value})
+        assert response.status_code == 304, value
+        for name in CACHING:
+            assert response.headers[name] == ok.headers[name]
+    for value in (earlier, "yesterday", "", "Sat, 28 Jun 2025 12:00:00", "Sat, 28 Jun 2025 13:00:00 +0200"):
+        assert get(client, url, **{"If-Modified-Since": value}).status_code == 200, value
+    # If-None-Match wins: a stale tag is a 200 even when the date says unchanged
+    assert get(client, url, **{"If-None-Match": '"old"', "If-Modified-Since": later}).status_code == 200
+    assert get(client, url, **{"If-None-Match": ok.headers["ETag"], "If-Modified-Since": earlier}).status_code == 304
+
+
+@pytest.mark.parametrize("url", sorted(OUTPUTS))
+def test_head_has_the_get_headers_and_no_body(corpus: None, client: FlaskClient, url: str) -> None:
+    for encoding in ("", "gzip"):
+        got = get(client, url, **{"Accept-Encoding": encoding})
+        head = client.head(url, headers={"Accept-Encoding": encoding})
+        assert head.status_code == 200
+        assert head.data == b""
+        assert dict(head.headers) == dict(got.headers)
+        assert head.headers["Content-Length"] == str(len(got.data))
+    etag = get(client, url).headers["ETag"]
+    not_modified = client.head(url, headers={"If-None-Match": etag})
+    assert not_modified.status_code == 304
+    assert not_modified.headers["ETag"] == etag
+
+
+def test_feeds_are_never_html_and_errors_are_plain(corpus: None, client: FlaskClient) -> None:
+    for url in FEEDS:
+        for accept in ("text/html", "*/*", "application/json"):
+            assert "html" not in get(client, url, Accept=accept).headers["Content-Type"]
+    for url in ("/feeds/nothing.xml", "/feed.html", "/feed.xml?limit=0"):
+        response = get(client, url)
+        assert response.status_code in (400, 404)
+        assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert response.headers["Cache-Control"] == "no-cache"
+    assert client.post("/feed.xml").status_code == 405
+
+
+def test_limit_rejects_odd_digits_with_a_400(corpus: None, client: FlaskClient) -> None:
+    for raw in ("%C2%B2", "%D9%A3", "9" * 5000, "00000000001x"):
+        response = get(client, f"/feed.xml?limit={raw}")
+        assert response.status_code == 400, raw
+        assert b"limit: expected a whole number" in response.data
+    assert get(client, "/feed.xml?limit=0002").status_code == 200
+
+
+def etags(client: FlaskClient) -> dict[str, str]:
+    urls = [
+        *(f"/feeds/{t}.{e}" for t in ("alpha", "beta") for e in ("xml", "atom", "json")),
+        *(f"/feeds/providers/{p}.{e}" for p in ("one.example", "two.example") for e in ("xml", "atom", "json")),
+        *(f"/feed.{e}" for e in ("xml", "atom", "json")),
+        "/feeds.opml",
+        "/feed.xml?limit=1",
+    ]
+    out = {}
+    for url in urls:
+        response = get(client, url)
+        assert response.status_code == 200, url
+        out[url] = response.headers["ETag"]
+    return out
+
+
+def test_the_etag_changes_exactly_when_the_data_behind_the_feed_changes(
+    client: FlaskClient, clock: Clock, write_article: WriteArticle
+) -> None:
+    one = {"name": "One", "domain": "one.example"}
+    two = {"name": "Two", "domain": "two.example"}
+    newest = "2025-07-01T00:00:00Z"
+    write_article(1, topics=["Alpha"], provider=one, publishedDateTime=newest)
+    write_article(2, topics=["Beta"], provider=two)
+    write_article(3, topics=["Beta"], provider=two, publishedDateTime="2025-01-01T00:00:00Z")
+    reload(client)
+    before = etags(client)
+    assert len(set(before.values())) == len(before)
+
+    reload(client)  # nothing changed on disk: nothing changes
+    assert etags(client) == before
+
+    # a change to article 1 reaches alpha, one and the site, nothing else
+    write_article(1, topics=["Alpha"], provider=one, publishedDateTime=newest, title="A new title")
+    reload(client)
+    after = etags(client)
+    changed = {url for url in before if before[url] != after[url]}
+    assert changed == {
+        *(f"/feeds/alpha.{e}" for e in ("xml", "atom", "json")),
+        *(f"/feeds/providers/one.example.{e}" for e in ("xml", "atom", "json")),
+        *(f"/feed.{e}" for e in ("xml", "atom", "json")),
+        "/feed.xml?limit=1",
+    }  # the OPML lists feeds, not articles: its bytes did not change
+
+    write_article(3, topics=["Beta"], provider=two, excerpt="Changed, but below the limit")
+    reload(client)
+    again = etags(client)
+    assert again["/feed.xml?limit=1"] == after["/feed.xml?limit=1"]  # not in that feed's window
+    assert again["/feeds/beta.xml"] != after["/feeds/beta.xml"]
+
+    write_article(4, topics=["Beta"], provider=two, publishedDateTime="2026-02-01T00:00:00Z")  # held back
+    reload(client)
+    held = etags(client)
+    assert held == again  # not visible yet: no feed changes
+    clock.now = datetime(2026, 2, 1, tzinfo=UTC).timestamp()  # its time comes, no file changes
+    due = etags(client)
+    assert {url for url in held if held[url] != due[url]} == {
+        *(f"/feeds/beta.{e}" for e in ("xml", "atom", "json")),
+        *(f"/feeds/providers/two.example.{e}" for e in ("xml", "atom", "json")),
+        *(f"/feed.{e}" for e in ("xml", "atom", "json")),
+        "/feed.xml?limit=1",
+        "/feeds.opml",  # its date is the newest article's
+    }
+
+
+def test_same_data_gives_the_same_validators_in_every_app(make_app: Callable[..., Flask], corpus: None) -> None:
+    first, second = make_app().test_client(), make_app().test_client()
+    for url in OUTPUTS:
+        for encoding in ("", "gzip"):
+            a, b = get(first, url, **{"Accept-Encoding": encoding}), get(second, url, **{"Accept-Encoding": encoding})
+            assert a.data == b.data
+            assert (a.headers["ETag"], a.headers["Last-Modified"]) == (b.headers["ETag"], b.headers["Last-Modified"])
+
+
+# --- the fast path -------------------------------------------------------------------------
+
+
+def flask_only(app: Flask) -> Client:
+    """A client of the Flask views without the fast path in front."""
+    fast = app.wsgi_app
+    assert isinstance(fast, FastPath)
+    return Client(fast.app, TestResponse)
+
+
+REQUESTS: list[dict[str, str]] = [
+    {},
+    {"Accept-Encoding": "gzip"},
+    {"Accept-Encoding": "gzip;q=0"},
+    {"If-None-Match": "*"},
+    {"If-None-Match": '"nope"'},
+    {"If-Modified-Since": "Sat, 28 Jun 2025 12:00:00 GMT"},
+    {"If-Modified-Since": "Fri, 27 Jun 2025 12:00:00 GMT"},
+]
+QUERIES = ["", "?limit=2", "?limit=0", "?limit=x", "?limit=2&limit=3", "?other=1", "?limit=%32"]
+
+
+@pytest.mark.parametrize("url", [*sorted(FEEDS), "/feeds/nothing.json", "/feed.html", "/feeds/x", "/feeds/a/b.xml"])
+def test_the_fast_path_answers_as_flask_does(app: Flask, corpus: None, url: str) -> None:
+    reload(app.test_client())
+    fast, slow = app.test_client(), flask_only(app)
+    for query in QUERIES:
+        for headers in REQUESTS:
+            for method in ("GET", "HEAD"):
+                a = fast.open(url + query, method=method, headers=headers)
+                b = slow.open(url + query, method=method, headers=headers)
+                assert (a.status_code, a.headers.to_wsgi_list(), a.data) == (
+                    b.status_code,
+                    b.headers.to_wsgi_list(),
+                    b.data,
+                ), (method, url + query, headers)
+        etag = fast.get(url + query).headers.get("ETag")
+        if etag:
+            assert fast.get(url + query, headers={"If-None-Match": etag}).headers.to_wsgi_list() == (
+                slow.get(url + query, headers={"If-None-Match": etag}).headers.to_wsgi_list()
+            )
+
+
+def test_cached_feeds_never_reach_flask(app: Flask, corpus: None) -> None:
+    reload(app.test_client())
+    fast = app.wsgi_app
+    assert isinstance(fast, FastPath)
+    passed: list[str] = []
+    flask_app = fast.app
+
+    def counting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        passed.append(environ["PATH_INFO"])
+        return flask_app(environ, start_response)
+
+    fast.app = counting
+    client = app.test_client()
+    for url in FEEDS:
+        etag = client.get(url).headers["ETag"]
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+        assert client.head(url if url.endswith(".opml") else url + "?limit=1").status_code == 200
+    assert passed == []
+    assert client.get("/feeds/nothing.xml").status_code == 404
+    assert client.get("/").status_code == 200
+    assert client.get("/feed.xml?limit=9999").status_code == 400
+    assert passed == ["/feeds/nothing.xml", "/", "/feed.xml"]
+
+
+def test_the_fast_path_hands_out_fresh_header_lists(app: Flask, corpus: None) -> None:
+    reload(app.test_client())
+    seen: list[list[tuple[str, str]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen.append(headers)
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/feed.xml", "QUERY_STRING": "", "wsgi.url_scheme": "https"}
+    app.wsgi_app(dict(environ), start_response)
+    seen[0].append(("X-Added-By-A-Server", "1"))  # as wsgiref does with Date
+    app.wsgi_app(dict(environ), start_response)
+    assert ("X-Added-By-A-Server", "1") not in seen[1]
+
+
+def test_base_url_from_the_host_when_unset(make_app: Callable[..., Flask], corpus: None) -> None:
+    app = make_app(BASE_URL=None)
+    fast, slow = app.test_client(), flask_only(app)
+    for base in ("http://a.example", "https://b.example:8443", "http://c.example:80"):
+        for url in ("/feed.atom", "/feeds.opml", "/feeds/ai-hardware.json"):
+            a = fast.get(url, base_url=base)
+            b = slow.get(url, base_url=base)
+            assert a.data == b.data
+            assert a.headers["ETag"] == b.headers["ETag"]
+            assert base.removesuffix(":80").encode() + b"/feed" in a.data
+    assert b"a.example" not in fast.get("/feed.atom", base_url="http://d.example").data
+
+
+def test_non_ascii_paths_take_the_fast_path(app: Flask, write_article: WriteArticle) -> None:
+    write_article(1, topics=["Künstliche Intelligenz", "中国"])
+    reload(app.test_client())
+    fast = app.wsgi_app
+    assert isinstance(fast, FastPath)
+    assert fast.route("/feeds/künstliche-intelligenz.xml".encode().decode("latin-1")) == (
+        "topic",
+        "künstliche-intelligenz",
+        "xml",
+    )
+    assert fast.route("/feeds/\xff.xml") is None  # not UTF-8: Flask answers
+    client = app.test_client()
+    assert client.get("/feeds/k%C3%BCnstliche-intelligenz.xml").status_code == 200
+    assert client.get("/feeds/%E4%B8%AD%E5%9B%BD.json").status_code == 200
+    assert client.get("/feeds/%FF.json").status_code == 404
