@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -355,3 +356,22 @@ def test_non_ascii_paths_take_the_fast_path(app: Flask, write_article: WriteArti
     assert client.get("/feeds/k%C3%BCnstliche-intelligenz.xml").status_code == 200
     assert client.get("/feeds/%E4%B8%AD%E5%9B%BD.json").status_code == 200
     assert client.get("/feeds/%FF.json").status_code == 404
+
+
+def test_a_topic_name_changed_elsewhere_reaches_every_feed_that_shows_it(
+    make_app: Callable[..., Flask], write_article: WriteArticle
+) -> None:
+    write_article(1, topics=["Beta", "AI"])
+    write_article(2, topics=["AI"])
+    write_article(3, topics=["ai"])
+    client = make_app().test_client()
+    before = get(client, "/feeds/beta.json")
+    assert b'"AI"' in before.data or b">AI<" in before.data or b"AI" in before.data
+    write_article(2, topics=["ai"])  # not in beta, but now "ai" is the common spelling
+    reload(client)
+    after = get(client, "/feeds/beta.json")
+    fresh = get(make_app().test_client(), "/feeds/beta.json")
+    assert json.loads(after.data)["items"][0]["tags"] == ["Beta", "ai"]
+    assert after.data == fresh.data
+    assert after.headers["ETag"] == fresh.headers["ETag"] != before.headers["ETag"]
+    assert get(client, "/topics/beta").data == get(make_app().test_client(), "/topics/beta").data

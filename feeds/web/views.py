@@ -93,10 +93,7 @@ def opml() -> Response:
 # --- pages -------------------------------------------------------------------------------
 
 
-def _page(key: tuple[Any, ...], template: str, **context: Any) -> Response:
-    state = _state()
-    base = _base_url(state)
-
+def _page(state: FeedsState, key: tuple[Any, ...], template: str, base: str, **context: Any) -> Rendered:
     def make() -> Rendered:
         html = render_template(
             template,
@@ -111,18 +108,19 @@ def _page(key: tuple[Any, ...], template: str, **context: Any) -> Response:
         newest = context.get("articles") or ()
         return Rendered(html.encode("utf-8"), "text/html; charset=utf-8", newest[0].published if newest else None)
 
-    return _send(state.outputs.cache.get(("page", base, *key), make))
+    return state.outputs.cache.get(("page", base, *key), make)
 
 
-@bp.get("/")
-def home() -> Response:
-    state = _state()
+def home_page(state: FeedsState, base: str) -> Rendered:
+    """The home page's bytes (needs an app context for the templates)."""
     now = state.clock()
     index = state.catalog.index
     start = index.site.first_visible(now)
     return _page(
+        state,
         ("home", index.version, start),
         "home.html",
+        base,
         group=index.site,
         index=index,
         topics=visible_groups(index.topics, now),
@@ -131,19 +129,32 @@ def home() -> Response:
     )
 
 
-def _group_page(kind: str, slug: str) -> Response:
-    state = _state()
+def group_page(state: FeedsState, kind: str, slug: str, base: str) -> Rendered:
+    """The page of one topic or provider (needs an app context); HttpProblem when there is none."""
     now = state.clock()
     index = state.catalog.index
     group = find_group(index, kind, slug, now)
     return _page(
-        (kind, group.slug, group.digest, group.first_visible(now)),
+        state,
+        (kind, group.slug, group.digest, group.first_visible(now), state.outputs.names_version(index)),
         "group.html",
+        base,
         group=group,
         index=index,
         articles=group.visible(now, state.settings.FEED_SIZE),
         count=group.count(now),
     )
+
+
+@bp.get("/")
+def home() -> Response:
+    state = _state()
+    return _send(home_page(state, _base_url(state)))
+
+
+def _group_page(kind: str, slug: str) -> Response:
+    state = _state()
+    return _send(group_page(state, kind, slug, _base_url(state)))
 
 
 @bp.get("/topics/<slug>")
