@@ -16,13 +16,21 @@ from urllib.parse import urlsplit
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, lone surrogates,
 # U+FFFE/U+FFFF) plus DEL and the C1 controls, which validators flag.
 _NOT_XML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _URL_FORBIDDEN = re.compile(r"[\s<>\"'`\\{}|^]")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9\u00a1-\uffff](?:[a-z0-9\u00a1-\uffff-]{0,62}\.?)*$")
 
 
 def clean_text(value: str) -> str:
-    """Drop characters XML cannot carry; the result is safe for every output once escaped."""
+    """Drop characters XML cannot carry; the result is safe for every output once escaped.
+
+    Surrogate pairs (from YAML escapes like "\\ud83d\\ude00") are joined first; lone ones go.
+    """
+    if _NOT_XML.search(value) is None:
+        return value
+    if _SURROGATE.search(value) is not None:
+        value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\ufffd", "")
     return _NOT_XML.sub("", value)
 
 
@@ -142,6 +150,13 @@ class Problem:
     message: str
     severity: Severity = "error"
 
+    def __post_init__(self) -> None:
+        # A problem is printed one per line and sent as JSON: no control characters, no lone
+        # surrogates (from file names that are not UTF-8), however the data came in.
+        object.__setattr__(self, "path", printable_path(self.path))
+        object.__setattr__(self, "field", clean_line(self.field))
+        object.__setattr__(self, "message", clean_line(self.message))
+
     def __str__(self) -> str:
         where = f"{self.path}: {self.field}" if self.field else self.path
         return f"{where}: {self.message}" + (" (warning)" if self.severity == "warning" else "")
@@ -153,6 +168,14 @@ class Problem:
             "message": self.message,
             "severity": self.severity,
         }
+
+
+def printable_path(path: str) -> str:
+    """A relative path as text that prints on one line: undecodable bytes and controls escaped."""
+    if path.isprintable():
+        return path
+    raw = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in raw)
 
 
 _IMAGE_TYPES = {
