@@ -1,22 +1,34 @@
-"""Holds the current index of a seeds folder; refresh() reparses only the files that changed
-and swaps the new index in with one assignment, so a reader sees the old data or the new."""
+"""Holds the current index of a seeds folder.
+
+Start: reuse the snapshot for unchanged files, parse the rest in parallel across the cores.
+Then refresh(): reparse only the files that changed (told by inotify, or found by a scan) and
+swap the new index in with one assignment, so a reader sees the old data or the new, never a mix.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from .config import Settings
 from .errors import ConfigError
-from .index import Index, build_index
-from .loading import FileState, LoadResult, load_file, scan_folder
+from .index import Index, IndexBuilder
+from .loading import FileState, LoadResult, is_article_name, load_file, scan_folder
 from .model import Problem
+from .snapshot import code_fingerprint, decode_result, encode_result, read_snapshot, snapshot_path, write_snapshot
 
 log = logging.getLogger("feeds")
+PARALLEL_MIN_FILES = 2000  # below this, starting worker processes costs more than it saves
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,45 +38,191 @@ class RefreshReport:
     index: Index
 
 
+def parse_files(root: Path, rels: list[str], max_bytes: int, jobs: int) -> list[LoadResult]:
+    """Parse files, across `jobs` processes when there are enough of them to pay off.
+
+    Helpers are plain `python -c` processes (no fork of a threaded server, no
+    re-import of anyone's __main__) that send their results back as JSON lines.
+    """
+    if jobs <= 1 or len(rels) < PARALLEL_MIN_FILES:
+        return [load_file(root, rel, max_bytes=max_bytes) for rel in rels]
+    shares = [rels[i::jobs] for i in range(jobs)]
+    outputs: list[bytes] = [b""] * (jobs - 1)
+    procs = []
+    readers = []
+    for n, share in enumerate(shares[1:]):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _HELPER, str(root), str(max_bytes)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write("\n".join(share).encode("utf-8", "surrogateescape"))
+        proc.stdin.close()
+        reader = threading.Thread(target=_drain, args=(proc, outputs, n), daemon=True)
+        reader.start()
+        procs.append(proc)
+        readers.append(reader)
+    results = [load_file(root, rel, max_bytes=max_bytes) for rel in shares[0]]
+    for proc, reader, share, _output in zip(procs, readers, shares[1:], outputs, strict=True):
+        reader.join()
+        if proc.wait() != 0:
+            log.warning("a parse helper failed; parsing its %d files here", len(share))
+            results.extend(load_file(root, rel, max_bytes=max_bytes) for rel in share)
+    for n, share in enumerate(shares[1:]):
+        rows = [json.loads(line) for line in outputs[n].splitlines()]
+        if len(rows) != len(share):
+            log.warning("a parse helper answered %d of %d files; parsing them here", len(rows), len(share))
+            results.extend(load_file(root, rel, max_bytes=max_bytes) for rel in share)
+            continue
+        results.extend(decode_result(row)[0] for row in rows)
+    return results
+
+
+_HELPER = "import sys; from feeds.catalog import _helper_main; _helper_main(*sys.argv[1:3])"
+
+
+def _drain(proc: subprocess.Popen[bytes], outputs: list[bytes], n: int) -> None:
+    assert proc.stdout is not None
+    outputs[n] = proc.stdout.read()
+
+
+def _helper_main(root: str, max_bytes: str) -> None:
+    """A parse helper: relative paths on stdin, one JSON row per file on stdout."""
+    rels = sys.stdin.buffer.read().decode("utf-8", "surrogateescape").split("\n")
+    out = sys.stdout.buffer
+    for rel in rels:
+        if rel:
+            row = encode_result(load_file(Path(root), rel, max_bytes=int(max_bytes)), None)
+            out.write(json.dumps(row, ensure_ascii=True).encode() + b"\n")
+    out.flush()
+
+
+def _stat(root: Path, rel: str) -> FileState | None:
+    try:
+        info = os.lstat(root / rel)
+    except OSError:
+        return None
+    return FileState(info.st_size, info.st_mtime_ns, info.st_ino)
+
+
 class Catalog:
     """The live set of articles of one seeds folder."""
 
-    def __init__(self, root: Path, *, max_bytes: int, site_title: str = "feeds") -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        max_bytes: int,
+        site_title: str = "feeds",
+        snapshot_dir: Path | None = None,
+        jobs: int | None = None,
+    ) -> None:
         if not root.is_dir():
             raise ConfigError(f"SEEDS_DIR: expected a folder of article files, got {str(root)!r}, which does not exist")
         self.root = root
         self.max_bytes = max_bytes
-        self.site_title = site_title
-        self._files: dict[str, tuple[FileState | None, LoadResult]] = {}
+        self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+        self._builder = IndexBuilder(site_title)
+        self._states: dict[str, FileState | None] = {}
         self._lock = threading.Lock()
         self._logged: set[Problem] = set()
+        self._snapshot = snapshot_path(snapshot_dir, root) if snapshot_dir else None
         self.loaded_at: datetime | None = None
-        self.index: Index = build_index([], site_title)
-        self.refresh()
+        self.index: Index = self._start()
 
-    def refresh(self) -> RefreshReport:
-        """Reparse added and changed files, forget removed ones, swap in a new index if needed."""
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Catalog:
+        return cls(
+            settings.SEEDS_DIR,
+            max_bytes=settings.MAX_FILE_BYTES,
+            site_title=settings.SITE_TITLE,
+            snapshot_dir=settings.SNAPSHOT_DIR,
+            jobs=settings.PARSE_JOBS or None,
+        )
+
+    # start ---------------------------------------------------------------------------------
+
+    def _start(self) -> Index:
+        fingerprint = code_fingerprint()
+        known = read_snapshot(self._snapshot, fingerprint) if self._snapshot else {}
+        changes: dict[str, LoadResult | None] = {}
+        to_parse: list[str] = []
+        for rel, state, skipped in scan_folder(self.root):
+            self._states[rel] = state
+            if state is None:
+                changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
+                continue
+            old = known.get(rel)
+            if old is not None and old[0] == state:
+                changes[rel] = old[1]
+            else:
+                to_parse.append(rel)
+        for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
+            changes[result.path] = result
+        if self._snapshot and (to_parse or len(known) != len(changes)):
+            self._save(changes)
+        return self._swap(changes)
+
+    def _save(self, results: dict[str, LoadResult | None]) -> None:
+        assert self._snapshot is not None
+        rows = [encode_result(r, self._states.get(p)) for p, r in results.items() if r is not None]
+        try:
+            write_snapshot(self._snapshot, code_fingerprint(), rows)
+        except OSError as exc:
+            log.warning("cannot write the snapshot %s: %s; the next start parses every file", self._snapshot, exc)
+
+    # refresh -------------------------------------------------------------------------------
+
+    def refresh(self, paths: Iterable[str] | None = None) -> RefreshReport:
+        """Reparse added and changed files, forget removed ones, swap in a new index if needed.
+
+        With `paths` (relative, e.g. from file-system events) only those are looked at;
+        without, the whole folder is scanned.
+        """
         with self._lock:
-            seen: dict[str, tuple[FileState | None, LoadResult]] = {}
-            reparsed = 0
-            for rel, state, skipped in scan_folder(self.root):
-                if state is None:
-                    seen[rel] = (None, LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),)))
-                    continue
-                old = self._files.get(rel)
-                if old is not None and old[0] == state:
-                    seen[rel] = old
-                    continue
-                seen[rel] = (state, load_file(self.root, rel, max_bytes=self.max_bytes))
-                reparsed += 1
-            changed = reparsed + len(self._files.keys() - seen.keys())
-            if changed or self.loaded_at is None:
-                self._files = seen
-                index = build_index((result for _, result in seen.values()), self.site_title)
-                self._log_new_problems(index.problems)
-                self.index = index  # the one-step swap
-                self.loaded_at = datetime.now(UTC)
-            return RefreshReport(changed, reparsed, self.index)
+            changes: dict[str, LoadResult | None] = {}
+            if paths is None:
+                seen: dict[str, FileState | None] = {}
+                for rel, state, skipped in scan_folder(self.root):
+                    seen[rel] = state
+                    if state is None:
+                        if rel not in self._states:
+                            changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
+                    elif self._states.get(rel) != state:
+                        changes[rel] = None  # placeholder: parsed below
+                for rel in self._states.keys() - seen.keys():
+                    changes[rel] = None
+                states = seen
+            else:
+                states = dict(self._states)
+                for rel in set(paths):
+                    if not is_article_name(rel.rsplit("/", 1)[-1]) or any(
+                        part.startswith(".") for part in rel.split("/")
+                    ):
+                        continue
+                    state = _stat(self.root, rel)
+                    if state is None:
+                        if rel in states:
+                            del states[rel]
+                            changes[rel] = None
+                    elif states.get(rel) != state:
+                        states[rel] = state
+                        changes[rel] = None
+            to_parse = [rel for rel, result in changes.items() if result is None and rel in states]
+            for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
+                changes[result.path] = result
+            self._states = states
+            if changes:
+                self._swap(changes)
+            return RefreshReport(len(changes), len(to_parse), self.index)
+
+    def _swap(self, changes: dict[str, LoadResult | None]) -> Index:
+        index = self._builder.apply(changes)
+        self._log_new_problems(index.problems)
+        self.index = index  # the one-step swap: readers take self.index once per request
+        self.loaded_at = datetime.now(UTC)
+        return index
 
     def _log_new_problems(self, problems: tuple[Problem, ...]) -> None:
         current = set(problems)
@@ -73,20 +231,35 @@ class Catalog:
                 log.warning("%s", problem)
         self._logged = current
 
+    # watching ------------------------------------------------------------------------------
+
     def watch(self, interval: float, stop: threading.Event | None = None) -> threading.Thread:
-        """Refresh every `interval` seconds in a daemon thread; requests never wait for it."""
+        """Follow the folder in a daemon thread: inotify events when watchdog can, else a scan
+        every `interval` seconds. Requests never wait for it."""
         stop = stop or threading.Event()
-
-        def loop() -> None:
-            while not stop.wait(interval):
-                try:
-                    self.refresh()
-                except Exception:  # a reload must never take the service down
-                    log.exception("reload failed; keeping the previous data")
-
-        thread = threading.Thread(target=loop, name="feeds-reload", daemon=True)
+        thread = threading.Thread(target=self._follow, args=(interval, stop), name="feeds-reload", daemon=True)
         thread.start()
         return thread
+
+    def _follow(self, interval: float, stop: threading.Event) -> None:
+        events = _EventQueue(self.root)
+        watching = events.start()
+        try:
+            while not stop.is_set():
+                try:
+                    if watching:
+                        paths = events.take(timeout=interval)
+                        if paths is None:  # the queue overflowed or a folder moved: rescan
+                            self.refresh()
+                        elif paths:
+                            self.refresh(paths)
+                    else:
+                        stop.wait(interval)
+                        self.refresh()
+                except Exception:  # a reload must never take the service down
+                    log.exception("reload failed; keeping the previous data")
+        finally:
+            events.stop()
 
 
 Clock = Callable[[], float]
@@ -94,3 +267,79 @@ Clock = Callable[[], float]
 
 def system_clock() -> float:
     return time.time()
+
+
+class _EventQueue:
+    """File-system events from watchdog (inotify on Linux), gathered into sets of paths."""
+
+    DEBOUNCE = 0.05  # let a burst of writes land before reparsing
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._paths: set[str] = set()
+        self._rescan = False
+        self._ready = threading.Condition()
+        self._observer: Any = None
+
+    def start(self) -> bool:
+        try:
+            from watchdog.events import FileSystemEvent, FileSystemEventHandler
+            from watchdog.observers import Observer
+        except ImportError:  # pragma: no cover - watchdog is a dependency; scanning still works
+            return False
+        queue = self
+        root = os.path.realpath(self.root)
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                if event.event_type in ("opened", "closed_no_write"):
+                    return
+                paths = [event.src_path, getattr(event, "dest_path", "")]
+                rels = []
+                for path in paths:
+                    if not path:
+                        continue
+                    path = os.fsdecode(path)
+                    if event.is_directory and event.event_type in ("moved", "deleted", "created"):
+                        queue.rescan()
+                        return
+                    rel = os.path.relpath(path, root)
+                    if not rel.startswith(".."):
+                        rels.append(rel.replace(os.sep, "/"))
+                queue.add(rels)
+
+        try:
+            observer = Observer()
+            observer.schedule(Handler(), root, recursive=True)
+            observer.daemon = True
+            observer.start()
+        except OSError as exc:  # e.g. the inotify watch limit: fall back to scanning
+            log.warning("cannot watch %s (%s); scanning it instead", self.root, exc)
+            return False
+        self._observer = observer
+        return True
+
+    def add(self, rels: list[str]) -> None:
+        with self._ready:
+            self._paths.update(rels)
+            self._ready.notify()
+
+    def rescan(self) -> None:
+        with self._ready:
+            self._rescan = True
+            self._ready.notify()
+
+    def take(self, timeout: float) -> set[str] | None:
+        """Paths changed since the last call ({} after `timeout` with none), or None: rescan."""
+        with self._ready:
+            if not self._paths and not self._rescan:
+                self._ready.wait(timeout)
+        time.sleep(self.DEBOUNCE)
+        with self._ready:
+            paths, rescan = self._paths, self._rescan
+            self._paths, self._rescan = set(), False
+        return None if rescan else paths
+
+    def stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()

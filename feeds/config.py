@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -33,6 +34,17 @@ def _path(value: str) -> Path:
     return Path(value)
 
 
+def _snapshot_dir(value: str) -> Path | None:
+    if value.strip().lower() in ("", "off", "none"):
+        return None
+    return Path(value)
+
+
+def default_snapshot_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "feeds"
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("SEEDS_DIR", Path("seeds"), "folder of article files", _path),
     Setting("BASE_URL", None, "public base URL for absolute links (default: from the request)", _optional_url),
@@ -41,6 +53,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_LIMIT", 500, "most items a feed gives with ?limit=N", int, 1),
     Setting("MAX_FILE_BYTES", 1_048_576, "article files larger than this are problems", int, 1024),
     Setting("RELOAD_INTERVAL", 1.0, "seconds between checks of the seeds folder; 0 turns reloading off", float, 0),
+    Setting(
+        "SNAPSHOT_DIR",
+        default_snapshot_dir(),
+        "where parsed articles are kept between starts; 'off' keeps none",
+        _snapshot_dir,
+    ),
+    Setting("PARSE_JOBS", 0, "processes that parse files at start; 0 means one per core", int, 0),
     Setting("CACHE_MAX_AGE", 300, "Cache-Control max-age of feeds and pages, in seconds", int, 0),
     Setting("HOST", "127.0.0.1", "address `feeds serve` listens on", str),
     Setting("PORT", 8000, "port `feeds serve` listens on", int, 1),
@@ -57,6 +76,8 @@ class Settings:
     MAX_LIMIT: int
     MAX_FILE_BYTES: int
     RELOAD_INTERVAL: float
+    SNAPSHOT_DIR: Path | None
+    PARSE_JOBS: int
     CACHE_MAX_AGE: int
     HOST: str
     PORT: int
@@ -105,7 +126,7 @@ def _coerce(setting: Setting, raw: Any, source: str) -> Any:
             raise ValueError(f"expected a number, got {raw!r}")
         if setting.parse is int and value != int(value):
             raise ValueError(f"expected a whole number, got {raw!r}")
-        if setting.parse is _path:
+        if setting.parse in (_path, _snapshot_dir) and isinstance(value, str | os.PathLike):
             value = Path(value)
         if setting.parse is int:
             value = int(value)

@@ -1,10 +1,15 @@
 """An immutable snapshot of the articles: the site, each topic and each provider as a group,
-newest first, so that a request picks its items by slicing, never by scanning or sorting."""
+newest first, so that a request picks its items by slicing, never by scanning or sorting.
+
+IndexBuilder keeps what it takes to update the index in place of rebuilding it: a change to a
+few files touches only the groups those articles belong to.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left
+from array import array
+from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ from .loading import LoadResult
 from .model import Article, Problem, slugify
 
 GroupKind = Literal["site", "topic", "provider"]
+_MOD = 1 << 96
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +31,14 @@ class Group:
     slug: str
     name: str
     articles: tuple[Article, ...]
-    keys: tuple[float, ...]  # -timestamp of each article, ascending, for bisect
-    digest: str  # changes exactly when an article of this group changes
+    keys: array[float]  # -timestamp of each article, ascending, for bisect
+    total: int  # order-free sum of the articles' digests: the content's fingerprint
+    names: str  # fingerprint of the topic names shown in items
+
+    @property
+    def digest(self) -> str:
+        """Changes exactly when what this group's feeds show changes."""
+        return f"{self.total:024x}{self.names}"
 
     def first_visible(self, now: float) -> int:
         """Index of the newest article published at or before `now` (held-back ones skipped)."""
@@ -70,92 +82,225 @@ def _sort_key(article: Article) -> tuple[float, str]:
     return (-article.timestamp, article.id)
 
 
-def _group(kind: GroupKind, slug: str, name: str, articles: Iterable[Article]) -> Group:
-    ordered = tuple(sorted(articles, key=_sort_key))
-    digest = hashlib.blake2b(digest_size=12)
-    for article in ordered:
-        digest.update(article.digest.encode())
-    return Group(kind, slug, name, ordered, tuple(-a.timestamp for a in ordered), digest.hexdigest())
-
-
-def build_index(results: Iterable[LoadResult], site_title: str = "feeds") -> Index:
-    """Every file's LoadResult -> the index, resolving duplicate URLs and topic spellings."""
-    problems: list[Problem] = []
-    by_id: dict[str, Article] = {}
-    for result in sorted(results, key=lambda r: r.path):
-        problems.extend(result.problems)
-        article = result.article
-        if article is None:
-            continue
-        kept = by_id.get(article.id)
-        if kept is None:
-            by_id[article.id] = article
-            continue
-        # The newer date wins, then the path that sorts first (results arrive sorted by path).
-        winner, loser = (article, kept) if article.published > kept.published else (kept, article)
-        by_id[article.id] = winner
-        problems.append(
-            Problem(loser.path, "webUrl", f"duplicate of {winner.path}, which has the same webUrl and wins; not shown")
-        )
-    articles = list(by_id.values())
-
-    spellings: dict[str, Counter[str]] = {}
-    topic_slugs: dict[str, str] = {}
-    for article in articles:
-        for spelling in article.topics:
-            slug = topic_slugs.get(spelling)
-            if slug is None:
-                slug = topic_slugs[spelling] = slugify(spelling)
-            spellings.setdefault(slug, Counter())[spelling] += 1
-    topic_names = {slug: min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0] for slug, counts in spellings.items()}
-    for slug, counts in spellings.items():
-        folded = {_fold(s) for s in counts}
-        if len(folded) > 1:
-            names = ", ".join(repr(s) for s in sorted(counts))
-            problems.append(
-                Problem(
-                    "",
-                    "topics",
-                    f"topic names {names} differ in more than case, spaces or punctuation but share the slug "
-                    f"{slug!r}; they are shown as one topic, {topic_names[slug]!r}",
-                    "warning",
-                )
-            )
-
-    by_topic: dict[str, list[Article]] = {}
-    by_provider: dict[str, list[Article]] = {}
-    provider_names: dict[str, Counter[str]] = {}
-    for article in articles:
-        for slug in {topic_slugs[s] for s in article.topics}:
-            by_topic.setdefault(slug, []).append(article)
-        if article.provider is not None:
-            domain = article.provider.domain
-            by_provider.setdefault(domain, []).append(article)
-            provider_names.setdefault(domain, Counter())[article.provider.name] += 1
-
-    site = _group("site", "", site_title, articles)
-    topics = {slug: _group("topic", slug, topic_names[slug], items) for slug, items in sorted(by_topic.items())}
-    providers = {
-        domain: _group(
-            "provider", domain, min(provider_names[domain].items(), key=lambda kv: (-kv[1], kv[0]))[0], items
-        )
-        for domain, items in sorted(by_provider.items())
-    }
-    problems.sort(key=lambda p: (p.path, p.field, p.message))
-    return Index(
-        site=site,
-        topics=topics,
-        providers=providers,
-        problems=tuple(problems),
-        version=site.digest,
-        topic_slugs=topic_slugs,
-        topic_names=topic_names,
-    )
+def _weight(article: Article) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{article.digest}\0{article.path}".encode(), digest_size=12).digest())
 
 
 def _fold(spelling: str) -> str:
     """A spelling with only case, spaces and punctuation removed (no Unicode folding)."""
     return "".join(ch for ch in spelling.lower() if ch.isalnum())
+
+
+def _most_common(counts: Counter[str]) -> str:
+    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+class IndexBuilder:
+    """Turns LoadResults into Index snapshots; apply() takes only what changed."""
+
+    def __init__(self, site_title: str = "feeds") -> None:
+        self.site_title = site_title
+        self._results: dict[str, LoadResult] = {}
+        self._file_problems: dict[str, tuple[Problem, ...]] = {}
+        self._candidates: dict[str, list[Article]] = {}  # id -> every published article with it
+        self._topic_slugs: dict[str, str] = {}
+        self._spellings: dict[str, Counter[str]] = {}
+        self._provider_names: dict[str, Counter[str]] = {}
+        self._shown: dict[str, Article] = {}  # id -> the candidate that is shown
+        self.index: Index | None = None
+
+    def apply(self, changes: Mapping[str, LoadResult | None]) -> Index:
+        """Files replaced (a LoadResult) or removed (None) -> the new index."""
+        touched: set[str] = set()
+        for path, result in changes.items():
+            old = self._results.pop(path, None)
+            self._file_problems.pop(path, None)
+            if old is not None and old.article is not None:
+                touched.add(old.article.id)
+                self._candidates[old.article.id].remove(old.article)
+            if result is None:
+                continue
+            self._results[path] = result
+            if result.problems:
+                self._file_problems[path] = result.problems
+            if result.article is not None:
+                touched.add(result.article.id)
+                self._candidates.setdefault(result.article.id, []).append(result.article)
+        removed: list[Article] = []
+        added: list[Article] = []
+        for article_id in touched:
+            before = self._shown.pop(article_id, None)
+            after = self._winner(article_id)
+            if after is None:
+                self._candidates.pop(article_id, None)
+            else:
+                self._shown[article_id] = after
+            if before is not after:
+                if before is not None:
+                    removed.append(before)
+                if after is not None:
+                    added.append(after)
+        self.index = self._rebuild(removed, added)
+        return self.index
+
+    def _winner(self, article_id: str) -> Article | None:
+        """The newer date wins, then the path that sorts first."""
+        candidates = self._candidates.get(article_id)
+        if not candidates:
+            return None
+        return min(candidates, key=lambda a: (-a.timestamp, a.path))
+
+    # groups --------------------------------------------------------------------------------
+
+    def _topic_slug(self, spelling: str) -> str:
+        slug = self._topic_slugs.get(spelling)
+        if slug is None:
+            slug = self._topic_slugs[spelling] = slugify(spelling)
+        return slug
+
+    def _memberships(self, article: Article) -> list[tuple[GroupKind, str]]:
+        out: list[tuple[GroupKind, str]] = [("site", "")]
+        out.extend(("topic", slug) for slug in dict.fromkeys(self._topic_slug(s) for s in article.topics))
+        if article.provider is not None:
+            out.append(("provider", article.provider.domain))
+        return out
+
+    def _count(self, article: Article, step: int) -> None:
+        for spelling in article.topics:
+            counts = self._spellings.setdefault(self._topic_slug(spelling), Counter())
+            counts[spelling] += step
+            if counts[spelling] <= 0:
+                del counts[spelling]
+        if article.provider is not None:
+            names = self._provider_names.setdefault(article.provider.domain, Counter())
+            names[article.provider.name] += step
+            if names[article.provider.name] <= 0:
+                del names[article.provider.name]
+
+    def _rebuild(self, removed: list[Article], added: list[Article]) -> Index:
+        old = self.index
+        pending: dict[tuple[GroupKind, str], tuple[list[Article], list[Article]]] = {}
+        for article in removed:
+            self._count(article, -1)
+            for key in self._memberships(article):
+                pending.setdefault(key, ([], []))[0].append(article)
+        for article in added:
+            self._count(article, +1)
+            for key in self._memberships(article):
+                pending.setdefault(key, ([], []))[1].append(article)
+        for slug in [s for s, c in self._spellings.items() if not c]:
+            del self._spellings[slug]
+        topic_names = {slug: _most_common(counts) for slug, counts in self._spellings.items()}
+        names = hashlib.blake2b(repr(sorted(topic_names.items())).encode(), digest_size=6).hexdigest()
+
+        site = old.site if old else None
+        topics = dict(old.topics) if old else {}
+        providers = dict(old.providers) if old else {}
+        names_changed = old is None or (old.site.names != names)
+        for (kind, slug), (gone, new) in pending.items():
+            if kind == "site":
+                site = self._update(site, kind, slug, gone, new, names)
+                continue
+            groups = topics if kind == "topic" else providers
+            group = self._update(groups.get(slug), kind, slug, gone, new, names)
+            if group is None:
+                groups.pop(slug, None)
+            else:
+                groups[slug] = group
+        if names_changed:  # item categories show topic names: every feed's bytes change
+            site = _renamed(site, names) if site else None
+            topics = {s: _renamed(g, names) for s, g in topics.items()}
+            providers = {s: _renamed(g, names) for s, g in providers.items()}
+        if site is None:
+            site = Group("site", "", self.site_title, (), array("d"), 0, names)
+        topics = {s: topics[s] for s in sorted(topics)}
+        providers = {s: providers[s] for s in sorted(providers)}
+        return Index(
+            site=site,
+            topics=topics,
+            providers=providers,
+            problems=self._problems(topic_names),
+            version=site.digest,
+            topic_slugs=dict(self._topic_slugs),
+            topic_names=topic_names,
+        )
+
+    def _update(
+        self,
+        group: Group | None,
+        kind: GroupKind,
+        slug: str,
+        gone: list[Article],
+        new: list[Article],
+        names: str,
+    ) -> Group | None:
+        articles = list(group.articles) if group else []
+        total = group.total if group else 0
+        for article in gone:
+            at = bisect_left(articles, _sort_key(article), key=_sort_key)
+            if at < len(articles) and articles[at] is article:
+                del articles[at]
+                total -= _weight(article)
+        if len(new) > 64 and len(new) * 4 > len(articles):
+            articles.extend(new)
+            articles.sort(key=_sort_key)
+            total += sum(_weight(a) for a in new)
+        else:
+            for article in new:
+                insort(articles, article, key=_sort_key)
+                total += _weight(article)
+        if not articles and kind != "site":
+            return None
+        if kind == "site":
+            name = self.site_title
+        elif kind == "topic":
+            name = _most_common(self._spellings[slug])
+        else:
+            name = _most_common(self._provider_names[slug])
+        keys = array("d", (-a.timestamp for a in articles))
+        return Group(kind, slug, name, tuple(articles), keys, total % _MOD, names)
+
+    def _problems(self, topic_names: Mapping[str, str]) -> tuple[Problem, ...]:
+        problems = [p for ps in self._file_problems.values() for p in ps]
+        for article_id, candidates in self._candidates.items():
+            if len(candidates) < 2:
+                continue
+            winner = self._shown[article_id]
+            for loser in candidates:
+                if loser is not winner:
+                    problems.append(
+                        Problem(
+                            loser.path,
+                            "webUrl",
+                            f"duplicate of {winner.path}, which has the same webUrl and wins; not shown",
+                        )
+                    )
+        for slug, counts in self._spellings.items():
+            if len({_fold(s) for s in counts}) > 1:
+                spelled = ", ".join(repr(s) for s in sorted(counts))
+                problems.append(
+                    Problem(
+                        "",
+                        "topics",
+                        f"topic names {spelled} differ in more than case, spaces or punctuation but share the "
+                        f"slug {slug!r}; they are shown as one topic, {topic_names[slug]!r}",
+                        "warning",
+                    )
+                )
+        problems.sort(key=lambda p: (p.path, p.field, p.message))
+        return tuple(problems)
+
+
+def _renamed(group: Group, names: str) -> Group:
+    if group.names == names:
+        return group
+    return Group(group.kind, group.slug, group.name, group.articles, group.keys, group.total, names)
+
+
+def build_index(results: Iterable[LoadResult], site_title: str = "feeds") -> Index:
+    """Every file's LoadResult -> the index, resolving duplicate URLs and topic spellings."""
+    builder = IndexBuilder(site_title)
+    return builder.apply({r.path: r for r in results})
 
 
 def newest(group: Group, now: float) -> datetime | None:

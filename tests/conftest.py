@@ -61,6 +61,12 @@ def front_matter(data: dict[str, Any], body: str = "") -> str:
     return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False) + "---\n" + body
 
 
+@pytest.fixture(autouse=True)
+def _snapshots_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app a test makes keeps its snapshot in the test's own folder."""
+    monkeypatch.setenv("FEEDS_SNAPSHOT_DIR", str(tmp_path / "snapshots"))
+
+
 @pytest.fixture
 def seeds_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "seeds"

@@ -28,7 +28,7 @@ class FeedsState:
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], float] | None = None) -> Flask:
     """The app factory: settings from FEEDS_* and `config`; ConfigError when they are wrong."""
     settings = load_settings(config, os.environ)
-    catalog = Catalog(settings.SEEDS_DIR, max_bytes=settings.MAX_FILE_BYTES, site_title=settings.SITE_TITLE)
+    catalog = Catalog.from_settings(settings)
     if settings.RELOAD_INTERVAL > 0:
         catalog.watch(settings.RELOAD_INTERVAL)
     app = Flask(__name__)
