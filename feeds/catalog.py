@@ -84,7 +84,8 @@ _HELPER = "import sys; from feeds.catalog import _helper_main; _helper_main(*sys
 
 def _drain(proc: subprocess.Popen[bytes], outputs: list[bytes], n: int) -> None:
     assert proc.stdout is not None
-    outputs[n] = proc.stdout.read()
+    with proc.stdout:
+        outputs[n] = proc.stdout.read()
 
 
 def _helper_main(root: str, max_bytes: str) -> None:

@@ -156,7 +156,7 @@ def read_snapshot(path: Path, fingerprint: str) -> dict[str, tuple[FileState | N
 def write_snapshot(path: Path, fingerprint: str, rows: list[list[Any]]) -> None:
     """Write atomically (temp file + rename), so a reader never sees half a snapshot."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = zlib.compress(json.dumps({"code": fingerprint, "files": rows}, ensure_ascii=False).encode(), 1)
+    payload = zlib.compress(json.dumps({"code": fingerprint, "files": rows}).encode(), 1)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".snapshot-")
     try:
         with os.fdopen(fd, "wb") as handle:

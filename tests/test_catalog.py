@@ -1,0 +1,252 @@
+"""Live data: reload of every kind of change, the one-step swap, snapshots, the watcher."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from feeds import catalog as catalog_module
+from feeds import snapshot
+from feeds.catalog import Catalog
+from feeds.index import Index, IndexBuilder, build_index
+from feeds.loading import load_file
+
+from .conftest import WriteArticle, reload
+
+
+def ids(index: Index, kind: str = "site", slug: str = "") -> list[str]:
+    group = index.group(kind, slug)  # type: ignore[arg-type]
+    return [a.id for a in group.articles] if group else []
+
+
+def make(seeds_dir: Path, tmp_path: Path, **kw: object) -> Catalog:
+    return Catalog(seeds_dir, max_bytes=1 << 20, snapshot_dir=tmp_path / "snap", **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("scan", [True, False], ids=["scan", "paths"])
+def test_reload_add_edit_delete_rename_and_bad_then_good(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, scan: bool
+) -> None:
+    write_article(1)
+    write_article(2)
+    cat = make(seeds_dir, tmp_path)
+
+    def refresh(*paths: str) -> None:
+        cat.refresh(None if scan else paths)
+
+    assert ids(cat.index) == ["https://news.example/a/2", "https://news.example/a/1"]
+    write_article(3, topics=["Robots"])
+    refresh("003.txt")
+    assert ids(cat.index, "topic", "robots") == ["https://news.example/a/3"]
+    write_article(3, topics=["Drones"], title="Edited title")
+    os.utime(seeds_dir / "003.txt", ns=(1, 10**18))  # a new mtime even on coarse clocks
+    refresh("003.txt")
+    assert cat.index.group("topic", "robots") is None
+    assert [a.title for a in cat.index.topics["drones"].articles] == ["Edited title"]
+    (seeds_dir / "002.txt").unlink()
+    refresh("002.txt")
+    assert ids(cat.index) == ["https://news.example/a/3", "https://news.example/a/1"]
+    (seeds_dir / "001.txt").rename(seeds_dir / "renamed.txt")
+    refresh("001.txt", "renamed.txt")
+    assert [a.path for a in cat.index.site.articles] == ["003.txt", "renamed.txt"]
+    write_article(3, raw="---\ntitle: [unclosed\n---\n")
+    refresh("003.txt")
+    assert ids(cat.index) == ["https://news.example/a/1"]
+    assert [p.path for p in cat.index.problems] == ["003.txt"]
+    write_article(3, topics=["Drones"])
+    os.utime(seeds_dir / "003.txt", ns=(1, 2 * 10**18))
+    refresh("003.txt")
+    assert ids(cat.index, "topic", "drones") == ["https://news.example/a/3"]
+    assert cat.index.problems == ()
+
+
+def test_only_changed_files_are_reparsed(seeds_dir: Path, tmp_path: Path, write_article: WriteArticle) -> None:
+    for n in range(1, 6):
+        write_article(n)
+    cat = make(seeds_dir, tmp_path)
+    write_article(2, title="Changed")
+    os.utime(seeds_dir / "002.txt", ns=(1, 10**18))
+    report = cat.refresh()
+    assert (report.changed, report.reparsed) == (1, 1)
+    assert cat.refresh().changed == 0
+
+
+def test_incremental_index_equals_a_full_rebuild(seeds_dir: Path, write_article: WriteArticle) -> None:
+    rng = random.Random(7)
+    topics = ["AI", "ai", "Robots", "Space", "Straße", "Strasse"]
+    builder = IndexBuilder()
+    files: dict[str, object] = {}
+    for step in range(60):
+        n = rng.randrange(1, 15)
+        name = f"{n:03d}.txt"
+        if rng.random() < 0.25 and name in files:
+            (seeds_dir / name).unlink()
+            del files[name]
+            index = builder.apply({name: None})
+        else:
+            write_article(
+                n,
+                topics=rng.sample(topics, rng.randint(0, 3)),
+                webUrl=f"https://news.example/a/{rng.randrange(1, 6)}",  # duplicates on purpose
+                publishedDateTime=f"2025-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T00:00:00Z",
+                provider={"name": rng.choice(["P", "Q"]), "domain": rng.choice(["p.example", "q.example"])},
+                published=rng.random() < 0.85,
+            )
+            result = load_file(seeds_dir, name, max_bytes=1 << 20)
+            files[name] = result
+            index = builder.apply({name: result})
+        full = build_index([load_file(seeds_dir, f, max_bytes=1 << 20) for f in sorted(files)])
+        assert ids(index) == ids(full), step
+        assert index.version == full.version
+        assert index.problems == full.problems
+        assert index.topic_names == full.topic_names
+        for kind, groups in (("topic", full.topics), ("provider", full.providers)):
+            mine = index.topics if kind == "topic" else index.providers
+            assert list(mine) == list(groups)
+            for slug, group in groups.items():
+                assert [a.id for a in mine[slug].articles] == [a.id for a in group.articles]
+                assert (mine[slug].name, mine[slug].digest) == (group.name, group.digest)
+
+
+def test_a_change_leaves_other_groups_untouched(seeds_dir: Path, tmp_path: Path, write_article: WriteArticle) -> None:
+    write_article(1, topics=["Robots"], provider={"name": "R", "domain": "r.example"})
+    write_article(2, topics=["Space"], provider={"name": "S", "domain": "s.example"})
+    cat = make(seeds_dir, tmp_path)
+    before = cat.index
+    write_article(2, topics=["Space"], title="New", provider={"name": "S", "domain": "s.example"})
+    os.utime(seeds_dir / "002.txt", ns=(1, 10**18))
+    after = cat.refresh(["002.txt"]).index
+    assert after.topics["robots"] is before.topics["robots"]
+    assert after.providers["r.example"] is before.providers["r.example"]
+    assert after.topics["space"].digest != before.topics["space"].digest
+    assert after.version != before.version
+
+
+def test_no_request_sees_half_a_reload(seeds_dir: Path, write_article: WriteArticle, client: FlaskClient) -> None:
+    """Two files move between topics together; every response shows both moved or neither."""
+    write_article(1, topics=["Left"])
+    write_article(2, topics=["Left"])
+    reload(client)
+    cat = client.application.extensions["feeds"].catalog
+    stop = threading.Event()
+    seen: list[tuple[int, int]] = []
+
+    def flip() -> None:
+        side = ["Right", "Left"]
+        for i in range(40):
+            topic = side[i % 2]
+            write_article(1, topics=[topic])
+            write_article(2, topics=[topic])
+            os.utime(seeds_dir / "001.txt", ns=(1, (i + 1) * 10**15))
+            os.utime(seeds_dir / "002.txt", ns=(1, (i + 1) * 10**15))
+            cat.refresh(["001.txt", "002.txt"])
+        stop.set()
+
+    thread = threading.Thread(target=flip)
+    thread.start()
+    while not stop.is_set():
+        index = cat.index
+        seen.append(tuple(len(index.topics[t].articles) if t in index.topics else 0 for t in ("left", "right")))  # type: ignore[misc]
+        home = client.get("/").data
+        assert home.count(b'/topics/left"') + home.count(b'/topics/right"') >= 1
+    thread.join()
+    assert seen and set(seen) <= {(2, 0), (0, 2)}
+
+
+def test_snapshot_reused_and_invalidated(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(1, 4):
+        write_article(n)
+    make(seeds_dir, tmp_path)
+    calls: list[str] = []
+    real = catalog_module.load_file
+
+    def counting(root: Path, rel: str, *, max_bytes: int):  # type: ignore[no-untyped-def]
+        calls.append(rel)
+        return real(root, rel, max_bytes=max_bytes)
+
+    monkeypatch.setattr(catalog_module, "load_file", counting)
+    warm = make(seeds_dir, tmp_path)
+    assert calls == []  # nothing reparsed
+    assert ids(warm.index) == ids(build_index([real(seeds_dir, f"{n:03d}.txt", max_bytes=1 << 20) for n in (1, 2, 3)]))
+    assert warm.index.site.articles[0].related[0].provider.name == "Other"
+
+    write_article(2, title="Changed")
+    os.utime(seeds_dir / "002.txt", ns=(1, 10**18))
+    make(seeds_dir, tmp_path)
+    assert calls == ["002.txt"]  # a changed file is reparsed, the rest are not
+
+    calls.clear()
+    path = snapshot.snapshot_path(tmp_path / "snap", seeds_dir)
+    path.write_bytes(b"\x78\x9c garbage")
+    corrupt = make(seeds_dir, tmp_path)
+    assert sorted(calls) == ["001.txt", "002.txt", "003.txt"]
+    assert [a.title for a in corrupt.index.site.articles if a.path == "002.txt"] == ["Changed"]
+
+    calls.clear()
+    monkeypatch.setattr(catalog_module, "code_fingerprint", lambda: "another version of the code")
+    make(seeds_dir, tmp_path)
+    assert sorted(calls) == ["001.txt", "002.txt", "003.txt"]
+
+
+def test_snapshot_with_wrong_shapes_is_not_trusted(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle
+) -> None:
+    write_article(1)
+    make(seeds_dir, tmp_path)
+    path = snapshot.snapshot_path(tmp_path / "snap", seeds_dir)
+    import json
+    import zlib
+
+    data = json.loads(zlib.decompress(path.read_bytes()))
+    data["files"][0][2][2] = "not a date"
+    path.write_bytes(zlib.compress(json.dumps(data).encode()))
+    assert snapshot.read_snapshot(path, data["code"]) == {}
+    assert ids(make(seeds_dir, tmp_path).index) == ["https://news.example/a/1"]
+
+
+def test_parallel_parse_gives_the_same_results(
+    seeds_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(1, 41):
+        write_article(n)
+    write_article(99, raw="---\n- a list\n---\n")
+    monkeypatch.setattr(catalog_module, "PARALLEL_MIN_FILES", 2)
+    rels = sorted(p.name for p in seeds_dir.iterdir())
+    serial = catalog_module.parse_files(seeds_dir, rels, 1 << 20, 1)
+    parallel = catalog_module.parse_files(seeds_dir, rels, 1 << 20, 3)
+    assert sorted(parallel, key=lambda r: r.path) == sorted(serial, key=lambda r: r.path)
+
+
+def test_watcher_follows_file_events(seeds_dir: Path, tmp_path: Path, write_article: WriteArticle) -> None:
+    write_article(1)
+    cat = make(seeds_dir, tmp_path)
+    stop = threading.Event()
+    cat.watch(0.2, stop)
+    try:
+        time.sleep(0.3)  # let the observer start
+        write_article(2, topics=["Fresh"])
+
+        def wait_for(check) -> float:  # type: ignore[no-untyped-def]
+            start = time.monotonic()
+            while time.monotonic() - start < 10:
+                if check():
+                    return time.monotonic() - start
+                time.sleep(0.02)
+            raise AssertionError("change not seen within 10 s")
+
+        assert wait_for(lambda: "fresh" in cat.index.topics) < 2
+        (seeds_dir / "002.txt").unlink()
+        assert wait_for(lambda: "fresh" not in cat.index.topics) < 2
+        (seeds_dir / "sub").mkdir()
+        write_article(3, name="sub/003.txt", topics=["Nested"])
+        assert wait_for(lambda: "nested" in cat.index.topics) < 2
+    finally:
+        stop.set()
