@@ -1,5 +1,8 @@
 """The domain: articles, images, providers and problems, plus the text, slug and URL rules.
 
+Articles and their parts are NamedTuples: immutable, compact, and about seven times cheaper to
+build than frozen dataclasses, which matters when a start builds them by the hundred thousand.
+
 Pure: no I/O, no clock. Everything here is immutable and compact (slots, interned keys).
 """
 
@@ -10,7 +13,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, lone surrogates,
@@ -76,8 +79,7 @@ def intern(value: str) -> str:
     return sys.intern(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Image:
+class Image(NamedTuple):
     url: str
     width: int | None = None
     height: int | None = None
@@ -87,8 +89,7 @@ class Image:
         return image_mime_type(self.url)
 
 
-@dataclass(frozen=True, slots=True)
-class Provider:
+class Provider(NamedTuple):
     """A publisher; `domain` is its key and the slug of its feed."""
 
     name: str
@@ -99,8 +100,7 @@ class Provider:
         return f"https://{self.domain}/"
 
 
-@dataclass(frozen=True, slots=True)
-class Related:
+class Related(NamedTuple):
     """A small record of an article elsewhere, shown under an article."""
 
     title: str
@@ -111,8 +111,7 @@ class Related:
     image: Image | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Article:
+class Article(NamedTuple):
     """One published article file, reduced to what the outputs need (never `secured`)."""
 
     id: str  # the permanent URL: GUID, Atom id and JSON Feed id everywhere
