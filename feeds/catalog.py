@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import selectors
 import subprocess
 import sys
 import threading
@@ -39,53 +40,55 @@ class RefreshReport:
 
 
 def parse_files(root: Path, rels: list[str], max_bytes: int, jobs: int) -> list[LoadResult]:
-    """Parse files, across `jobs` processes when there are enough of them to pay off.
+    """Parse files, across `jobs` helper processes when there are enough files to pay off.
 
-    Helpers are plain `python -c` processes (no fork of a threaded server, no
-    re-import of anyone's __main__) that send their results back as JSON lines.
+    Helpers are plain `python -c` processes (no fork of a threaded server, no re-import of
+    anyone's __main__). They send one JSON line a file, which this process decodes as it
+    arrives: parsing's garbage stays in the helpers, so this process keeps a compact heap.
     """
     if jobs <= 1 or len(rels) < PARALLEL_MIN_FILES:
         return [load_file(root, rel, max_bytes=max_bytes) for rel in rels]
     shares = [rels[i::jobs] for i in range(jobs)]
-    outputs: list[bytes] = [b""] * (jobs - 1)
-    procs = []
-    readers = []
-    for n, share in enumerate(shares[1:]):
+    results: list[LoadResult] = []
+    selector = selectors.DefaultSelector()
+    helpers: list[tuple[subprocess.Popen[bytes], list[str]]] = []
+    for share in shares:
         proc = subprocess.Popen(
             [sys.executable, "-c", _HELPER, str(root), str(max_bytes)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        assert proc.stdin is not None
+        assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write("\n".join(share).encode("utf-8", "surrogateescape"))
         proc.stdin.close()
-        reader = threading.Thread(target=_drain, args=(proc, outputs, n), daemon=True)
-        reader.start()
-        procs.append(proc)
-        readers.append(reader)
-    results = [load_file(root, rel, max_bytes=max_bytes) for rel in shares[0]]
-    for proc, reader, share, _output in zip(procs, readers, shares[1:], outputs, strict=True):
-        reader.join()
-        if proc.wait() != 0:
-            log.warning("a parse helper failed; parsing its %d files here", len(share))
-            results.extend(load_file(root, rel, max_bytes=max_bytes) for rel in share)
-    for n, share in enumerate(shares[1:]):
-        rows = [json.loads(line) for line in outputs[n].splitlines()]
-        if len(rows) != len(share):
-            log.warning("a parse helper answered %d of %d files; parsing them here", len(rows), len(share))
-            results.extend(load_file(root, rel, max_bytes=max_bytes) for rel in share)
-            continue
-        results.extend(decode_result(row)[0] for row in rows)
+        os.set_blocking(proc.stdout.fileno(), False)
+        selector.register(proc.stdout, selectors.EVENT_READ, [b""])  # the unfinished line
+        helpers.append((proc, share))
+    open_pipes = len(helpers)
+    while open_pipes:
+        for key, _ in selector.select():
+            state = key.data
+            chunk = os.read(key.fd, 1 << 20)
+            if not chunk:
+                selector.unregister(key.fileobj)
+                open_pipes -= 1
+                continue
+            lines = (state[0] + chunk).split(b"\n")
+            state[0] = lines.pop()
+            results.extend(decode_result(json.loads(line))[0] for line in lines)
+    done = {r.path for r in results}
+    for proc, share in helpers:
+        assert proc.stdout is not None
+        proc.stdout.close()
+        if proc.wait() != 0 or any(rel not in done for rel in share):
+            missing = [rel for rel in share if rel not in done]
+            log.warning("a parse helper failed; parsing its %d missing files here", len(missing))
+            results.extend(load_file(root, rel, max_bytes=max_bytes) for rel in missing)
+    selector.close()
     return results
 
 
 _HELPER = "import sys; from feeds.catalog import _helper_main; _helper_main(*sys.argv[1:3])"
-
-
-def _drain(proc: subprocess.Popen[bytes], outputs: list[bytes], n: int) -> None:
-    assert proc.stdout is not None
-    with proc.stdout:
-        outputs[n] = proc.stdout.read()
 
 
 def _helper_main(root: str, max_bytes: str) -> None:
@@ -167,7 +170,7 @@ class Catalog:
 
     def _save(self, results: dict[str, LoadResult | None]) -> None:
         assert self._snapshot is not None
-        rows = [encode_result(r, self._states.get(p)) for p, r in results.items() if r is not None]
+        rows = (encode_result(r, self._states.get(p)) for p, r in results.items() if r is not None)
         try:
             write_snapshot(self._snapshot, code_fingerprint(), rows)
         except OSError as exc:

@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import zlib
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ def code_fingerprint() -> str:
 def snapshot_path(folder: Path, root: Path) -> Path:
     """One snapshot per seeds folder, named by the folder's absolute path."""
     key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
-    return folder / f"articles-{key}.json.z"
+    return folder / f"articles-{key}.jsonl.z"
 
 
 # --- encoding ----------------------------------------------------------------------------
@@ -138,29 +139,50 @@ def decode_result(row: Any) -> tuple[LoadResult, FileState | None]:
 # --- files -------------------------------------------------------------------------------
 
 
+def _lines(path: Path) -> Iterator[bytes]:
+    """The snapshot's lines, decompressed a chunk at a time: no whole copy in memory."""
+    inflate = zlib.decompressobj()
+    rest = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines = (rest + inflate.decompress(chunk)).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+    rest += inflate.flush()
+    if not inflate.eof:
+        raise ValueError("the snapshot is cut short")
+    if rest:
+        yield rest
+
+
 def read_snapshot(path: Path, fingerprint: str) -> dict[str, tuple[FileState | None, LoadResult]]:
     """The snapshot's entries, or nothing when it is missing, stale or corrupt."""
+    out: dict[str, tuple[FileState | None, LoadResult]] = {}
     try:
-        data = json.loads(zlib.decompress(path.read_bytes()))
-        if data.get("code") != fingerprint:
+        lines = _lines(path)
+        header = json.loads(next(lines))
+        if header != {"code": fingerprint}:
             return {}
-        out: dict[str, tuple[FileState | None, LoadResult]] = {}
-        for row in data["files"]:
-            result, state = decode_result(row)
+        for line in lines:
+            result, state = decode_result(json.loads(line))
             out[result.path] = (state, result)
         return out
     except Exception:
         return {}
 
 
-def write_snapshot(path: Path, fingerprint: str, rows: list[list[Any]]) -> None:
-    """Write atomically (temp file + rename), so a reader never sees half a snapshot."""
+def write_snapshot(path: Path, fingerprint: str, rows: Iterable[list[Any]]) -> None:
+    """One JSON line a file after a header line, deflated; written atomically (temp file +
+    rename), so a reader never sees half a snapshot."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = zlib.compress(json.dumps({"code": fingerprint, "files": rows}).encode(), 1)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".snapshot-")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            deflate = zlib.compressobj(1)
+            handle.write(deflate.compress(json.dumps({"code": fingerprint}).encode() + b"\n"))
+            for row in rows:
+                handle.write(deflate.compress(json.dumps(row).encode() + b"\n"))
+            handle.write(deflate.flush())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

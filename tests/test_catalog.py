@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -202,13 +204,15 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     write_article(1)
     make(seeds_dir, tmp_path)
     path = snapshot.snapshot_path(tmp_path / "snap", seeds_dir)
-    import json
-    import zlib
-
-    data = json.loads(zlib.decompress(path.read_bytes()))
-    data["files"][0][2][2] = "not a date"
-    path.write_bytes(zlib.compress(json.dumps(data).encode()))
-    assert snapshot.read_snapshot(path, data["code"]) == {}
+    header, row = zlib.decompress(path.read_bytes()).splitlines()
+    code = json.loads(header)["code"]
+    assert len(snapshot.read_snapshot(path, code)) == 1
+    bad = json.loads(row)
+    bad[2][2] = "not a date"
+    path.write_bytes(zlib.compress(header + b"\n" + json.dumps(bad).encode()))
+    assert snapshot.read_snapshot(path, code) == {}
+    path.write_bytes(zlib.compress(header + b"\n" + row)[:-5])  # cut short
+    assert snapshot.read_snapshot(path, code) == {}
     assert ids(make(seeds_dir, tmp_path).index) == ["https://news.example/a/1"]
 
 
