@@ -62,7 +62,7 @@ def parse_files(root: Path, rels: list[str], max_bytes: int, jobs: int) -> list[
         proc.stdin.write("\n".join(share).encode("utf-8", "surrogateescape"))
         proc.stdin.close()
         os.set_blocking(proc.stdout.fileno(), False)
-        selector.register(proc.stdout, selectors.EVENT_READ, [b""])  # the unfinished line
+        selector.register(proc.stdout, selectors.EVENT_READ, [b"", iter(share)])  # unfinished line, paths
         helpers.append((proc, share))
     open_pipes = len(helpers)
     while open_pipes:
@@ -75,7 +75,8 @@ def parse_files(root: Path, rels: list[str], max_bytes: int, jobs: int) -> list[
                 continue
             lines = (state[0] + chunk).split(b"\n")
             state[0] = lines.pop()
-            results.extend(decode_result(json.loads(line))[0] for line in lines)
+            paths = state[1]  # rows come back in the order sent: reuse our path strings
+            results.extend(decode_result(json.loads(line), next(paths))[0] for line in lines)
     done = {r.path for r in results}
     for proc, share in helpers:
         assert proc.stdout is not None
@@ -100,6 +101,11 @@ def _helper_main(root: str, max_bytes: str) -> None:
             row = encode_result(load_file(Path(root), rel, max_bytes=int(max_bytes)), None)
             out.write(json.dumps(row, ensure_ascii=True).encode() + b"\n")
     out.flush()
+
+
+def _key(state: FileState | None) -> int | None:
+    """A file's state as one int: ints and tuples of ints hash the same in every process."""
+    return None if state is None else hash((state.size, state.mtime_ns, state.ino))
 
 
 def _stat(root: Path, rel: str) -> FileState | None:
@@ -128,7 +134,7 @@ class Catalog:
         self.max_bytes = max_bytes
         self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
         self._builder = IndexBuilder(site_title)
-        self._states: dict[str, FileState | None] = {}
+        self._states: dict[str, int | None] = {}  # path -> _key(its FileState): one int a file
         self._lock = threading.Lock()
         self._logged: set[Problem] = set()
         self._snapshot = snapshot_path(snapshot_dir, root) if snapshot_dir else None
@@ -151,26 +157,29 @@ class Catalog:
         fingerprint = code_fingerprint()
         known = read_snapshot(self._snapshot, fingerprint) if self._snapshot else {}
         changes: dict[str, LoadResult | None] = {}
+        states: dict[str, FileState] = {}
         to_parse: list[str] = []
         for rel, state, skipped in scan_folder(self.root):
-            self._states[rel] = state
+            self._states[rel] = _key(state)
             if state is None:
                 changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
                 continue
+            states[rel] = state
             old = known.get(rel)
             if old is not None and old[0] == state:
                 changes[rel] = old[1]
             else:
                 to_parse.append(rel)
+        del known
         for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
             changes[result.path] = result
-        if self._snapshot and (to_parse or len(known) != len(changes)):
-            self._save(changes)
+        if self._snapshot and to_parse:
+            self._save(changes, states)
         return self._swap(changes)
 
-    def _save(self, results: dict[str, LoadResult | None]) -> None:
+    def _save(self, results: dict[str, LoadResult | None], states: dict[str, FileState]) -> None:
         assert self._snapshot is not None
-        rows = (encode_result(r, self._states.get(p)) for p, r in results.items() if r is not None)
+        rows = (encode_result(r, states.get(p)) for p, r in results.items() if r is not None)
         try:
             write_snapshot(self._snapshot, code_fingerprint(), rows)
         except OSError as exc:
@@ -187,13 +196,13 @@ class Catalog:
         with self._lock:
             changes: dict[str, LoadResult | None] = {}
             if paths is None:
-                seen: dict[str, FileState | None] = {}
+                seen: dict[str, int | None] = {}
                 for rel, state, skipped in scan_folder(self.root):
-                    seen[rel] = state
+                    seen[rel] = key = _key(state)
                     if state is None:
                         if rel not in self._states:
                             changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
-                    elif self._states.get(rel) != state:
+                    elif self._states.get(rel) != key:
                         changes[rel] = None  # placeholder: parsed below
                 for rel in self._states.keys() - seen.keys():
                     changes[rel] = None
@@ -210,8 +219,8 @@ class Catalog:
                         if rel in states:
                             del states[rel]
                             changes[rel] = None
-                    elif states.get(rel) != state:
-                        states[rel] = state
+                    elif states.get(rel) != _key(state):
+                        states[rel] = _key(state)
                         changes[rel] = None
             to_parse = [rel for rel, result in changes.items() if result is None and rel in states]
             for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):

@@ -20,7 +20,7 @@ from .loading import LoadResult
 from .model import Article, Problem, slugify
 
 GroupKind = Literal["site", "topic", "provider"]
-_MOD = 1 << 96
+_MOD = 1 << 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class Group:
     @property
     def digest(self) -> str:
         """Changes exactly when what this group's feeds show changes."""
-        return f"{self.total:024x}{self.names}"
+        return f"{self.total:020x}{self.names}"
 
     def first_visible(self, now: float) -> int:
         """Index of the newest article published at or before `now` (held-back ones skipped)."""
@@ -82,10 +82,6 @@ def _sort_key(article: Article) -> tuple[float, str]:
     return (-article.timestamp, article.id)
 
 
-def _weight(article: Article) -> int:
-    return int.from_bytes(hashlib.blake2b(f"{article.digest}\0{article.path}".encode(), digest_size=12).digest())
-
-
 def _fold(spelling: str) -> str:
     """A spelling with only case, spaces and punctuation removed (no Unicode folding)."""
     return "".join(ch for ch in spelling.lower() if ch.isalnum())
@@ -100,55 +96,74 @@ class IndexBuilder:
 
     def __init__(self, site_title: str = "feeds") -> None:
         self.site_title = site_title
-        self._results: dict[str, LoadResult] = {}
+        # Only what is needed per article, in as few containers as possible: this is most of
+        # the memory an index costs beyond the articles themselves.
+        self._articles: dict[str, Article] = {}  # path -> its published article
         self._file_problems: dict[str, tuple[Problem, ...]] = {}
-        self._candidates: dict[str, list[Article]] = {}  # id -> every published article with it
+        self._candidates: dict[str, Article | list[Article]] = {}  # id -> its article(s): a list on duplicates
         self._topic_slugs: dict[str, str] = {}
         self._spellings: dict[str, Counter[str]] = {}
         self._provider_names: dict[str, Counter[str]] = {}
-        self._shown: dict[str, Article] = {}  # id -> the candidate that is shown
         self.index: Index | None = None
 
     def apply(self, changes: Mapping[str, LoadResult | None]) -> Index:
         """Files replaced (a LoadResult) or removed (None) -> the new index."""
         touched: set[str] = set()
         for path, result in changes.items():
-            old = self._results.pop(path, None)
+            old = self._articles.get(path)
+            if old is not None:
+                touched.add(old.id)
+            if result is not None and result.article is not None:
+                touched.add(result.article.id)
+        before = {article_id: self._winner(article_id) for article_id in touched}
+        for path, result in changes.items():
+            old = self._articles.pop(path, None)
             self._file_problems.pop(path, None)
-            if old is not None and old.article is not None:
-                touched.add(old.article.id)
-                self._candidates[old.article.id].remove(old.article)
+            if old is not None:
+                self._drop_candidate(old)
             if result is None:
                 continue
-            self._results[path] = result
             if result.problems:
                 self._file_problems[path] = result.problems
             if result.article is not None:
-                touched.add(result.article.id)
-                self._candidates.setdefault(result.article.id, []).append(result.article)
+                self._articles[path] = result.article
+                self._add_candidate(result.article)
         removed: list[Article] = []
         added: list[Article] = []
         for article_id in touched:
-            before = self._shown.pop(article_id, None)
-            after = self._winner(article_id)
-            if after is None:
-                self._candidates.pop(article_id, None)
-            else:
-                self._shown[article_id] = after
-            if before is not after:
-                if before is not None:
-                    removed.append(before)
-                if after is not None:
-                    added.append(after)
+            was, now = before[article_id], self._winner(article_id)
+            if was is not now:
+                if was is not None:
+                    removed.append(was)
+                if now is not None:
+                    added.append(now)
         self.index = self._rebuild(removed, added)
         return self.index
 
+    def _add_candidate(self, article: Article) -> None:
+        found = self._candidates.get(article.id)
+        if found is None:
+            self._candidates[article.id] = article
+        elif isinstance(found, list):
+            found.append(article)
+        else:
+            self._candidates[article.id] = [found, article]
+
+    def _drop_candidate(self, article: Article) -> None:
+        found = self._candidates[article.id]
+        if isinstance(found, list):
+            found.remove(article)
+            if len(found) == 1:
+                self._candidates[article.id] = found[0]
+        else:
+            del self._candidates[article.id]
+
     def _winner(self, article_id: str) -> Article | None:
         """The newer date wins, then the path that sorts first."""
-        candidates = self._candidates.get(article_id)
-        if not candidates:
-            return None
-        return min(candidates, key=lambda a: (-a.timestamp, a.path))
+        found = self._candidates.get(article_id)
+        if isinstance(found, list):
+            return min(found, key=lambda a: (-a.timestamp, a.path))
+        return found
 
     # groups --------------------------------------------------------------------------------
 
@@ -240,15 +255,15 @@ class IndexBuilder:
             at = bisect_left(articles, _sort_key(article), key=_sort_key)
             if at < len(articles) and articles[at] is article:
                 del articles[at]
-                total -= _weight(article)
+                total -= article.digest
         if len(new) > 64 and len(new) * 4 > len(articles):
             articles.extend(new)
             articles.sort(key=_sort_key)
-            total += sum(_weight(a) for a in new)
+            total += sum(a.digest for a in new)
         else:
             for article in new:
                 insort(articles, article, key=_sort_key)
-                total += _weight(article)
+                total += article.digest
         if not articles and kind != "site":
             return None
         if kind == "site":
@@ -263,9 +278,10 @@ class IndexBuilder:
     def _problems(self, topic_names: Mapping[str, str]) -> tuple[Problem, ...]:
         problems = [p for ps in self._file_problems.values() for p in ps]
         for article_id, candidates in self._candidates.items():
-            if len(candidates) < 2:
+            if not isinstance(candidates, list):
                 continue
-            winner = self._shown[article_id]
+            winner = self._winner(article_id)
+            assert winner is not None
             for loser in candidates:
                 if loser is not winner:
                     problems.append(

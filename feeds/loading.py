@@ -469,7 +469,7 @@ def _parse_article(data: bytes, ctx: _Context) -> Article | None:
         related=_related(fm.get("related"), ctx),
         quality=_number(fm.get("quality"), "quality", ctx),
         heat=_number(fm.get("heat"), "heat", ctx),
-        digest=hashlib.blake2b(data, digest_size=12).hexdigest(),
+        digest=int.from_bytes(hashlib.blake2b(data, digest_size=8).digest()),
     )
 
 

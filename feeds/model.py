@@ -126,7 +126,7 @@ class Article(NamedTuple):
     related: tuple[Related, ...] = ()
     quality: float | None = None
     heat: float | None = None
-    digest: str = ""  # fingerprint of the source file: changes when the file does
+    digest: int = 0  # 64-bit fingerprint of the file's path and bytes: changes when the file does
 
     @property
     def image(self) -> Image | None:

@@ -109,14 +109,19 @@ def encode_result(result: LoadResult, state: FileState | None) -> list[Any]:
     return [result.path, fixed, article, problems]
 
 
-def decode_result(row: Any) -> tuple[LoadResult, FileState | None]:
+def decode_result(row: Any, same_path: str | None = None) -> tuple[LoadResult, FileState | None]:
+    """A row back to a LoadResult; `same_path`, when given, must equal the row's path and is
+    used instead of it, so the catalog holds one copy of each path string."""
     path, state, article, problems = row
     assert isinstance(path, str)
+    if same_path is not None:
+        assert same_path == path
+        path = same_path
     decoded: Article | None = None
     if article is not None:
         (uid, title, published, excerpt, body, provider, topics, images, related, quality, heat, digest) = article
         when = _date_in(published)
-        assert when is not None and all(isinstance(t, str) for t in topics)
+        assert when is not None and all(isinstance(t, str) for t in topics) and isinstance(digest, int)
         decoded = Article(
             id=uid,
             path=path,
