@@ -349,3 +349,24 @@ def test_non_ascii_topic_slugs_are_kept(client: FlaskClient, write_article: Writ
     self_link = next(x for x in parse_xml(response.data).findall(f"{A}link") if x.get("rel") == "self")
     assert self_link.get("href") == f"{BASE}/feeds/k%C3%BCnstliche-intelligenz.atom"
     assert client.get("/feeds/%E4%B8%AD%E5%9B%BD.json").status_code == 200
+
+
+def test_entry_fragments_change_nothing_and_follow_topic_names(
+    three: None, client: FlaskClient, write_article: WriteArticle
+) -> None:
+    from feeds.rendering import jsonfeed, syndication
+
+    def bodies() -> dict[str, bytes]:
+        client.application.extensions["feeds"].outputs.cache._items.clear()
+        return {url: client.get(url).data for url in FEED_URLS.values()}
+
+    warm = bodies()
+    syndication._FRAGMENTS.clear()
+    jsonfeed._ITEMS.clear()
+    assert bodies() == warm
+    # four more articles spell the topic "ai hardware": the display name of every item changes
+    for n in (4, 5, 6, 7):
+        write_article(n, topics=["ai hardware"], publishedDateTime="2020-01-01T00:00:00Z")
+    reload(client)
+    item = parse_xml(client.get("/feeds/providers/news.example.xml").data).find("channel/item")
+    assert [c.text for c in item.findall("category")] == ["ai hardware", "AI"]

@@ -56,6 +56,29 @@ def _item(spec: FeedSpec, article: Article) -> dict[str, Any]:
     return item
 
 
+def _dumps(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # Safe to inline in HTML or a script too: no character can close a tag or start markup.
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+_ITEMS: dict[tuple[object, ...], str] = {}
+ITEM_LIMIT = 30_000
+
+
+def _item_json(spec: FeedSpec, article: Article) -> str:
+    """An item's JSON, reused by every feed that shows the article (see syndication)."""
+    key = (article.digest, article.id, spec.urls.base, tuple(spec.topics_of(article)))
+    found = _ITEMS.get(key)
+    if found is None:
+        found = _dumps(_item(spec, article))
+        if len(_ITEMS) >= ITEM_LIMIT:
+            _ITEMS.clear()
+        _ITEMS[key] = found
+    return found
+
+
 def render_json(spec: FeedSpec) -> bytes:
     feed: dict[str, Any] = {
         "version": VERSION,
@@ -64,10 +87,7 @@ def render_json(spec: FeedSpec) -> bytes:
         "feed_url": spec.self_url("json"),
         "description": spec.description,
         "authors": [{"name": spec.site_title, "url": spec.urls.page("site", "")}],
-        "items": [_item(spec, article) for article in spec.articles],
     }
-    text = json.dumps(feed, ensure_ascii=False, indent=1)
-    # Safe to inline in HTML or a script too: no character can close a tag or start markup.
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return text.encode("utf-8") + b"\n"
+    head = _dumps(feed)[:-1]  # without its closing brace: the items follow
+    items = ",".join(_item_json(spec, article) for article in spec.articles)
+    return f'{head},"items":[{items}]}}\n'.encode()

@@ -24,6 +24,7 @@ from .urls import Format
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _NAMESPACES = {"media": MEDIA_NS, "dc": DC_NS}
 
 
@@ -111,15 +112,16 @@ def _generator(spec: FeedSpec, fmt: Format) -> FeedGenerator:
     return fg
 
 
-def _entry(fg: FeedGenerator, spec: FeedSpec, article: Article, fmt: Format) -> FeedEntry:
-    fe: FeedEntry = fg.add_entry(order="append")
+def _entry(spec: FeedSpec, article: Article, fmt: Format, topics: tuple[tuple[str, str], ...]) -> FeedEntry:
+    fe = FeedEntry()
+    fe.register_extension("feeds", _EntryExtension)
     fe.feeds.article = article
     fe.id(article.id)
     fe.guid(article.id, permalink=True)
     fe.title(article.title)
     fe.link(href=article.id, rel="alternate")
     fe.updated(article.published)
-    for slug, name in spec.topics_of(article):
+    for slug, name in topics:
         fe.category(term=slug if fmt == "atom" else name, label=name)
     if fmt == "rss":
         fe.description(escape(article.excerpt or article.title, quote=False))
@@ -138,15 +140,63 @@ def _entry(fg: FeedGenerator, spec: FeedSpec, article: Article, fmt: Format) -> 
     return fe
 
 
+# Entries are serialized once and reused by every feed that shows them (an article is in the
+# site feed, its topics' and its provider's): a feed that misses the render cache then costs
+# its header plus a join. The key holds everything an entry's bytes depend on.
+_FRAGMENTS: dict[tuple[object, ...], bytes] = {}
+FRAGMENT_LIMIT = 30_000
+# What an entry's root element carries when serialized alone: the document root's namespaces,
+# which the document already declares. Computed, not written down, so lxml's order is used.
+_RSS_NS = {"media": MEDIA_NS, "dc": DC_NS, "atom": "http://www.w3.org/2005/Atom", "content": CONTENT_NS}
+_ATOM_NS = {"media": MEDIA_NS, "dc": DC_NS}
+
+
+def _opening(tag: str, nsmap: dict[str, str]) -> bytes:
+    holder = etree.Element("holder", nsmap=nsmap)
+    return bytes(etree.tostring(etree.SubElement(holder, tag))).removesuffix(b"/>")
+
+
+_OPENINGS = {
+    "rss": (_opening("item", _RSS_NS), b"<item", _RSS_NS),
+    "atom": (_opening("entry", _ATOM_NS), b"<entry", _ATOM_NS),
+}
+
+
+def _fragment(spec: FeedSpec, article: Article, fmt: Format) -> bytes:
+    topics = tuple(spec.topics_of(article))
+    key = (fmt, article.digest, article.id, spec.urls.base, topics)
+    found = _FRAGMENTS.get(key)
+    if found is not None:
+        return found
+    fe = _entry(spec, article, fmt, topics)
+    element = fe.rss_entry() if fmt == "rss" else fe.atom_entry()
+    opening, tag, nsmap = _OPENINGS[fmt]
+    holder = etree.Element("holder", nsmap=nsmap)
+    holder.append(element)  # lxml moves the entry's namespaces onto the holder's prefixes
+    raw = bytes(etree.tostring(element, encoding="UTF-8"))
+    if not raw.startswith(opening):
+        raise AssertionError(f"unexpected entry serialization: {raw[:120]!r}")
+    found = tag + raw[len(opening) :]
+    if len(_FRAGMENTS) >= FRAGMENT_LIMIT:
+        _FRAGMENTS.clear()
+    _FRAGMENTS[key] = found
+    return found
+
+
+def _document(spec: FeedSpec, fmt: Format) -> bytes:
+    fg = _generator(spec, fmt)
+    head = bytes(fg.rss_str(pretty=False) if fmt == "rss" else fg.atom_str(pretty=False))
+    closing = b"</channel>" if fmt == "rss" else b"</feed>"
+    before, found, after = head.rpartition(closing)
+    if not found:
+        raise AssertionError(f"no {closing!r} in the feed header")
+    entries = b"".join(_fragment(spec, article, fmt) for article in spec.articles)
+    return before + entries + closing + after + b"\n"
+
+
 def render_rss(spec: FeedSpec) -> bytes:
-    fg = _generator(spec, "rss")
-    for article in spec.articles:
-        _entry(fg, spec, article, "rss")
-    return bytes(fg.rss_str(pretty=True))
+    return _document(spec, "rss")
 
 
 def render_atom(spec: FeedSpec) -> bytes:
-    fg = _generator(spec, "atom")
-    for article in spec.articles:
-        _entry(fg, spec, article, "atom")
-    return bytes(fg.atom_str(pretty=True))
+    return _document(spec, "atom")
