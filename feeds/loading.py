@@ -341,6 +341,23 @@ def _split_front_matter(text: str) -> tuple[str, str]:
     return rest[: match.start()], rest[match.end() :].strip()
 
 
+def _plainly_shallow(front: str) -> bool:
+    """A few microseconds: True only when the text cannot nest deeper than MAX_DEPTH or alias.
+
+    Flow depth is at most the number of brackets; block depth at most one more than the
+    longest run of spaces and indicators (`- `, `? `, `: `) that starts a line, at any line
+    break libyaml knows (it also breaks at NEL, LS and PS). Fewer than half the limit of each
+    keeps the sum under it. Tested for soundness against the event scan in test_loading.
+    """
+    return (
+        front.count("[") + front.count("{") < _HALF_DEPTH
+        and "*" not in front
+        and _DEEP_LINE.search(front) is None
+        and _DEEP_FIRST_LINE.match(front) is None
+        and (front.isascii() or _OTHER_BREAK.search(front) is None)
+    )
+
+
 def _check_shape(front: str) -> None:
     """Refuse nesting and alias counts that could blow a parser's stack, before parsing.
 
@@ -348,14 +365,8 @@ def _check_shape(front: str) -> None:
     ten thousand levels, so this runs before any composing. A cheap bound clears ordinary
     files; the rest get a scan of libyaml's flat event stream, which never recurses.
     """
-    if (
-        front.count("[") + front.count("{") < _HALF_DEPTH
-        and "*" not in front
-        and _DEEP_LINE.search(front) is None
-        and _DEEP_FIRST_LINE.match(front) is None
-        and (front.isascii() or _OTHER_BREAK.search(front) is None)
-    ):
-        return  # depth < _HALF_DEPTH brackets + _HALF_DEPTH block levels; no aliases
+    if _plainly_shallow(front):
+        return
     depth = aliases = 0
     try:
         for event in yaml.parse(front, Loader=_Loader):
