@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -101,6 +101,7 @@ class IndexBuilder:
         self._articles: dict[str, Article] = {}  # path -> its published article
         self._file_problems: dict[str, tuple[Problem, ...]] = {}
         self._candidates: dict[str, Article | list[Article]] = {}  # id -> its article(s): a list on duplicates
+        self._duplicated: set[str] = set()  # ids whose candidates are a list
         self._topic_slugs: dict[str, str] = {}
         self._spellings: dict[str, Counter[str]] = {}
         self._provider_names: dict[str, Counter[str]] = {}
@@ -148,6 +149,7 @@ class IndexBuilder:
             found.append(article)
         else:
             self._candidates[article.id] = [found, article]
+            self._duplicated.add(article.id)
 
     def _drop_candidate(self, article: Article) -> None:
         found = self._candidates[article.id]
@@ -155,6 +157,7 @@ class IndexBuilder:
             found.remove(article)
             if len(found) == 1:
                 self._candidates[article.id] = found[0]
+                self._duplicated.discard(article.id)
         else:
             del self._candidates[article.id]
 
@@ -250,19 +253,24 @@ class IndexBuilder:
         names: str,
     ) -> Group | None:
         articles = list(group.articles) if group else []
+        keys = array("d", group.keys) if group else array("d")
         total = group.total if group else 0
         for article in gone:
             at = bisect_left(articles, _sort_key(article), key=_sort_key)
             if at < len(articles) and articles[at] is article:
                 del articles[at]
+                del keys[at]
                 total -= article.digest
-        if len(new) > 64 and len(new) * 4 > len(articles):
+        if len(new) > 64 and len(new) * 4 > len(articles):  # a first load: sort once
             articles.extend(new)
             articles.sort(key=_sort_key)
+            keys = array("d", (-a.timestamp for a in articles))
             total += sum(a.digest for a in new)
         else:
             for article in new:
-                insort(articles, article, key=_sort_key)
+                at = bisect_left(articles, _sort_key(article), key=_sort_key)
+                articles.insert(at, article)
+                keys.insert(at, -article.timestamp)
                 total += article.digest
         if not articles and kind != "site":
             return None
@@ -272,14 +280,13 @@ class IndexBuilder:
             name = _most_common(self._spellings[slug])
         else:
             name = _most_common(self._provider_names[slug])
-        keys = array("d", (-a.timestamp for a in articles))
         return Group(kind, slug, name, tuple(articles), keys, total % _MOD, names)
 
     def _problems(self, topic_names: Mapping[str, str]) -> tuple[Problem, ...]:
         problems = [p for ps in self._file_problems.values() for p in ps]
-        for article_id, candidates in self._candidates.items():
-            if not isinstance(candidates, list):
-                continue
+        for article_id in self._duplicated:
+            candidates = self._candidates[article_id]
+            assert isinstance(candidates, list)
             winner = self._winner(article_id)
             assert winner is not None
             for loser in candidates:
