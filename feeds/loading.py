@@ -358,30 +358,28 @@ def _plainly_shallow(front: str) -> bool:
     )
 
 
-def _check_shape(front: str) -> None:
+def _check_shape(front: str, loader_class: Any = None) -> None:
     """Refuse nesting and alias counts that could blow a parser's stack, before parsing.
 
     libyaml's composer recurses in C and crashes the interpreter (not an exception) at some
     ten thousand levels, so this runs before any composing. A cheap bound clears ordinary
-    files; the rest get a scan of libyaml's flat event stream, which never recurses.
+    files; the rest get a scan of the parser's flat event stream, which never recurses.
+    YAML errors met on the way propagate as they are.
     """
     if _plainly_shallow(front):
         return
     depth = aliases = 0
-    try:
-        for event in yaml.parse(front, Loader=_Loader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise ArticleError("file", f"expected YAML nested at most {MAX_DEPTH} levels deep, got deeper")
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-            elif isinstance(event, yaml.AliasEvent):
-                aliases += 1
-                if aliases > MAX_ALIASES:
-                    raise ArticleError("file", f"expected at most {MAX_ALIASES} YAML aliases, got more")
-    except yaml.YAMLError as exc:
-        raise ArticleError("file", f"expected valid YAML, got {_yaml_reason(exc)}") from exc
+    for event in yaml.parse(front, Loader=loader_class or _Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ArticleError("file", f"expected YAML nested at most {MAX_DEPTH} levels deep, got deeper")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise ArticleError("file", f"expected at most {MAX_ALIASES} YAML aliases, got more")
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:
@@ -400,16 +398,19 @@ def _load_yaml(front: str, ctx: _Context) -> dict[str, Any]:
         line = front.count("\n", 0, first.start()) + 2
         front, count = _NOT_YAML.subn("", front)
         ctx.warn("file", f"expected printable text, got {count} control character(s), first on line {line}; removed")
-    _check_shape(front)
     try:
         try:
+            _check_shape(front, _Loader)
             value, duplicates = _construct(front, _Loader)
         except yaml.MarkedYAMLError as exc:
             if exc.problem != _SURROGATE_ESCAPE:
                 raise
-            value, duplicates = _construct(front, _PyLoader)  # text is cleaned of the surrogates later
+            _check_shape(front, _PyLoader)  # text is cleaned of the surrogates later
+            value, duplicates = _construct(front, _PyLoader)
     except yaml.YAMLError as exc:
         raise ArticleError("file", f"expected valid YAML, got {_yaml_reason(exc)}") from exc
+    except ArticleError:
+        raise
     except Exception as exc:  # constructors of explicit tags (`!!bool x`, `!!int ''`) raise anything
         reason = type(exc).__name__
         raise ArticleError("file", f"expected valid YAML, got a value its tag cannot hold ({reason})") from exc
