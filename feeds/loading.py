@@ -63,7 +63,6 @@ _REPLACED_RESOLVERS = {f"{_TAG}{name}" for name in ("timestamp", "bool", "int", 
 _HALF_DEPTH = MAX_DEPTH // 2
 _DEEP_LINE = re.compile(rf"\n[ \t?:-]{{{_HALF_DEPTH}}}")
 _DEEP_FIRST_LINE = re.compile(rf"[ \t?:-]{{{_HALF_DEPTH}}}")
-_OTHER_BREAK = re.compile("[\x85\u2028\u2029]")  # libyaml also breaks lines at these
 # What YAML refuses to read (it wants printable text); removed with a warning, then parsed.
 _NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _SURROGATE_ESCAPE = "found invalid Unicode character escape code"
@@ -354,7 +353,7 @@ def _plainly_shallow(front: str) -> bool:
         and "*" not in front
         and _DEEP_LINE.search(front) is None
         and _DEEP_FIRST_LINE.match(front) is None
-        and (front.isascii() or _OTHER_BREAK.search(front) is None)
+        and (front.isascii() or not ("\x85" in front or "\u2028" in front or "\u2029" in front))
     )
 
 
@@ -393,20 +392,16 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 
 
 def _load_yaml(front: str, ctx: _Context) -> dict[str, Any]:
-    first = _NOT_YAML.search(front)
-    if first is not None:  # rare; libyaml would refuse the whole file for one of them
-        line = front.count("\n", 0, first.start()) + 2
-        front, count = _NOT_YAML.subn("", front)
-        ctx.warn("file", f"expected printable text, got {count} control character(s), first on line {line}; removed")
     try:
         try:
-            _check_shape(front, _Loader)
-            value, duplicates = _construct(front, _Loader)
-        except yaml.MarkedYAMLError as exc:
-            if exc.problem != _SURROGATE_ESCAPE:
-                raise
-            _check_shape(front, _PyLoader)  # text is cleaned of the surrogates later
-            value, duplicates = _construct(front, _PyLoader)
+            value, duplicates = _parse_yaml(front)
+        except yaml.reader.ReaderError:  # rare: libyaml refuses a whole file for one control character
+            first = _NOT_YAML.search(front)
+            line = front.count("\n", 0, first.start() if first else 0) + 2
+            front, count = _NOT_YAML.subn("", front)
+            got = f"{count} control character(s), first on line {line}"
+            ctx.warn("file", f"expected printable text, got {got}; removed")
+            value, duplicates = _parse_yaml(front)
     except yaml.YAMLError as exc:
         raise ArticleError("file", f"expected valid YAML, got {_yaml_reason(exc)}") from exc
     except ArticleError:
@@ -421,6 +416,19 @@ def _load_yaml(front: str, ctx: _Context) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ArticleError("file", f"expected a YAML mapping of fields, got {_kind(value)}")
     return value
+
+
+def _parse_yaml(front: str) -> tuple[object, list[str]]:
+    """Shape check, then parse, with libyaml; with the pure parser if libyaml refuses an escape
+    of a lone surrogate ("\\ud800"), which the text rules then remove."""
+    try:
+        _check_shape(front, _Loader)
+        return _construct(front, _Loader)
+    except yaml.MarkedYAMLError as exc:
+        if exc.problem != _SURROGATE_ESCAPE:
+            raise
+    _check_shape(front, _PyLoader)
+    return _construct(front, _PyLoader)
 
 
 def _construct(front: str, loader_class: Any) -> tuple[object, list[str]]:
