@@ -45,6 +45,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 ARTICLE_SUFFIXES = (".txt", ".md", ".yaml", ".yml")
 MAX_DEPTH = 32  # nesting the seed format never needs; deeper input is refused before parsing
 MAX_ALIASES = 64
+MAX_SLOW_PARSE = 65_536  # characters of front matter the pure-Python parser is given
 MAX_NUMBER = 64  # characters of one YAML number; longer ones cost quadratic time to construct
 MAX_TOPICS = 32
 MAX_IMAGES = 16
@@ -425,8 +426,8 @@ def _parse_yaml(front: str) -> tuple[object, list[str]]:
         _check_shape(front, _Loader)
         return _construct(front, _Loader)
     except yaml.MarkedYAMLError as exc:
-        if exc.problem != _SURROGATE_ESCAPE:
-            raise
+        if exc.problem != _SURROGATE_ESCAPE or len(front) > MAX_SLOW_PARSE:
+            raise  # the pure parser takes ~3 ms per KiB: not for a whole MiB
     _check_shape(front, _PyLoader)
     return _construct(front, _PyLoader)
 
