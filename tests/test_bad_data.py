@@ -733,3 +733,19 @@ def test_dump_is_yaml_the_loader_reads() -> None:
     """The fixtures write YAML with safe_dump; the loader's own rules must read it back."""
     data = article_data(1)
     assert yaml.safe_load(front_matter(data).split("---")[1]) == data
+
+
+def test_bad_files_written_while_running_never_stop_a_reload(
+    two_good: None, client: FlaskClient, write_article: WriteArticle
+) -> None:
+    assert served_ids(client) == {url_of(n) for n in GOOD}
+    for i, (_, raw, _) in enumerate(FILE_ERRORS):
+        write_article(name=f"late/{i:02d}.txt", raw=raw)
+    write_article(3)
+    reload(client)
+    assert served_ids(client) == {url_of(n) for n in (*GOOD, 3)}
+    assert {p["path"] for p in problems(client)} >= {f"late/{i:02d}.txt" for i, c in enumerate(FILE_ERRORS) if c[2]}
+    for i, (_, raw, _) in enumerate(FILE_ERRORS):  # and changed again, to something worse
+        write_article(name=f"late/{i:02d}.txt", raw=raw + b"\n" + b"- " * 50_000)
+    reload(client)
+    assert served_ids(client) == {url_of(n) for n in (*GOOD, 3)}
