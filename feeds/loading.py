@@ -626,7 +626,7 @@ def _topics(value: object, ctx: _Context) -> tuple[str, ...]:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             ctx.warn(f"topics[{i}]", f"expected a topic name, got {_kind(item)}; dropped")
             continue
-        name = clean_line(str(item))[:200]
+        name = clean_line(str(item))[:200].rstrip()  # cut to 200, then no trailing space
         if not slugify(name):
             ctx.warn(f"topics[{i}]", f"expected a topic name with letters or digits, got {_show(str(item))}; dropped")
             continue

@@ -114,6 +114,7 @@ class Stats:
     articles: int = 0
     total_bytes: int = 0
     slowest: float = 0.0
+    slowest_input: bytes = b""
     outcomes: Counter[str] = field(default_factory=Counter)
 
 
@@ -128,7 +129,8 @@ def fuzz_one(data: bytes, stats: Stats, last: Path | None = None, progress: int 
     if progress and stats.inputs % progress == 0:
         print(f"... {stats.inputs} inputs, slowest {stats.slowest * 1000:.0f} ms", flush=True)
     stats.total_bytes += len(data)
-    stats.slowest = max(stats.slowest, elapsed)
+    if elapsed > stats.slowest:
+        stats.slowest, stats.slowest_input = elapsed, data
     stats.articles += result.article is not None
     errors = [p for p in result.problems if p.severity == "error"]
     kind = f"{errors[0].field}: {_shape(errors[0].message)}" if errors else None
@@ -185,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for outcome, count in stats.outcomes.most_common(25):
         print(f"{count:8d}  {outcome}")
+    if args.last is not None:
+        slowest = args.last.with_name(args.last.stem + "-slowest.bin")
+        slowest.write_bytes(stats.slowest_input)
+        print(f"slowest input ({len(stats.slowest_input)} bytes) kept in {slowest}: {stats.slowest_input[:120]!r}")
     return 0
 
 

@@ -23,6 +23,10 @@ FOUND = {
     "IndexError: explicit empty float": b"---\ntitle: !!float ''\n---\n",
     "ValueError at render: base-60 int of 60k digits": b"---\ntitle: 1" + b":00" * 20_000 + b"\n---\n",
     "ValueError at render: hex int past the digit limit": b"---\ntitle: 0x" + b"f" * 20_000 + b"\n---\n",
+    "a topic cut at 200 characters kept a trailing space": (
+        "---\ntitle: x\nwebUrl: https://a.example/\npublishedDateTime: 2025-01-01\npublished: true\n"
+        "topics: [AI" + "- " * 150 + "x]\n---\n"
+    ).encode(),
     "21 s, 327 MB: merge bomb with 56 aliases": (
         "---\nl0: &l0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8}\n"
         + "".join(f"l{i}: &l{i}\n  !!merge <<: [{', '.join([f'*l{i - 1}'] * 8)}]\n" for i in range(1, 8))
