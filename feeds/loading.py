@@ -33,7 +33,9 @@ from .model import (
     clean_text,
     intern,
     is_http_url,
+    make_article,
     normalize_domain,
+    shared_provider,
     slugify,
 )
 
@@ -477,7 +479,7 @@ def _parse_article(data: bytes, ctx: _Context) -> Article | None:
     if not published:
         # Checked like any other file, but nothing of a draft is kept in memory.
         return None
-    return Article(
+    return make_article(
         id=url,
         path=ctx.path,
         title=title,
@@ -612,7 +614,7 @@ def _provider(value: object, name: str, ctx: _Context) -> Provider | None:
         ctx.warn(f"{name}.domain", f"expected a domain like example.com, got {_kind(raw_domain)}; provider dropped")
         return None
     label = _text(value.get("name"), f"{name}.name", ctx, line=True) or domain
-    return Provider(intern(label), intern(domain))
+    return shared_provider(label, domain)
 
 
 def _topics(value: object, ctx: _Context) -> tuple[str, ...]:

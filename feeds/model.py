@@ -8,12 +8,15 @@ Pure: no I/O, no clock. Everything here is immutable and compact (slots, interne
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, NamedTuple
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, lone surrogates,
@@ -100,6 +103,18 @@ class Provider(NamedTuple):
         return f"https://{self.domain}/"
 
 
+_PROVIDERS: dict[tuple[str, str], Provider] = {}
+
+
+def shared_provider(name: str, domain: str) -> Provider:
+    """One Provider object per (name, domain) in the process, with interned strings."""
+    key = (name, domain)
+    found = _PROVIDERS.get(key)
+    if found is None:
+        found = _PROVIDERS[key] = Provider(intern(name), intern(domain))
+    return found
+
+
 class Related(NamedTuple):
     """A small record of an article elsewhere, shown under an article."""
 
@@ -111,30 +126,139 @@ class Related(NamedTuple):
     image: Image | None = None
 
 
+class Detail(NamedTuple):
+    """The cold part of an article: read only when an entry or a page is rendered."""
+
+    title: str
+    excerpt: str = ""
+    body: str = ""
+    image: Image | None = None  # the lead image: the only one any output shows
+    related: tuple[Related, ...] = ()
+
+
+def pack_detail(detail: Detail) -> bytes:
+    """Detail -> deflated compact JSON: about a quarter of the memory of the objects."""
+
+    def image(i: Image | None) -> list[object] | None:
+        return [i.url, i.width, i.height] if i else None
+
+    def provider(p: Provider | None) -> list[str] | None:
+        return [p.name, p.domain] if p else None
+
+    related = [
+        [
+            r.title,
+            r.url,
+            r.excerpt,
+            r.published.isoformat() if r.published else None,
+            provider(r.provider),
+            image(r.image),
+        ]
+        for r in detail.related
+    ]
+    data = [detail.title, detail.excerpt, detail.body, image(detail.image), related]
+    return zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+
+
+@lru_cache(maxsize=4096)
+def unpack_detail(packed: bytes) -> Detail:
+    """The inverse of pack_detail; recent ones are kept, as renders read several fields."""
+
+    def image(v: list[Any] | None) -> Image | None:
+        return Image(v[0], v[1], v[2]) if v else None
+
+    title, excerpt, body, lead, related = json.loads(zlib.decompress(packed))
+    return Detail(
+        title,
+        excerpt,
+        body,
+        image(lead),
+        tuple(
+            Related(t, u, e, datetime.fromisoformat(d) if d else None, Provider(*p) if p else None, image(i))
+            for t, u, e, d, p, i in related
+        ),
+    )
+
+
 class Article(NamedTuple):
-    """One published article file, reduced to what the outputs need (never `secured`)."""
+    """One published article file, reduced to what the outputs need (never `secured`).
+
+    Hot fields (those that sort, group and key) are plain; the text is packed (see Detail).
+    Build one with make_article.
+    """
 
     id: str  # the permanent URL: GUID, Atom id and JSON Feed id everywhere
     path: str  # relative to the seeds folder, for problems and duplicate rules
-    title: str
     published: datetime  # aware, UTC
-    excerpt: str = ""
-    body: str = ""
+    packed: bytes  # pack_detail(Detail): title, excerpt, body, lead image, related
     provider: Provider | None = None
     topics: tuple[str, ...] = ()  # display spellings as written, cleaned
-    images: tuple[Image, ...] = ()
-    related: tuple[Related, ...] = ()
     quality: float | None = None
     heat: float | None = None
-    digest: int = 0  # 64-bit fingerprint of the file's path and bytes: changes when the file does
+    digest: int = 0  # 64-bit fingerprint of the file's bytes: changes when the file does
+
+    @property
+    def detail(self) -> Detail:
+        return unpack_detail(self.packed)
+
+    @property
+    def title(self) -> str:
+        return self.detail.title
+
+    @property
+    def excerpt(self) -> str:
+        return self.detail.excerpt
+
+    @property
+    def body(self) -> str:
+        return self.detail.body
 
     @property
     def image(self) -> Image | None:
-        return self.images[0] if self.images else None
+        return self.detail.image
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        image = self.detail.image
+        return (image,) if image else ()
+
+    @property
+    def related(self) -> tuple[Related, ...]:
+        return self.detail.related
 
     @property
     def timestamp(self) -> float:
         return self.published.timestamp()
+
+
+_NUMBERS: dict[float, float] = {}
+
+
+def _small(value: float | None) -> float | None:
+    """One shared float object per whole number up to 1000 (quality and heat repeat a lot)."""
+    if value is None or not (value.is_integer() and -1000 <= value <= 1000):
+        return value
+    return _NUMBERS.setdefault(value, value)
+
+
+def make_article(
+    *,
+    id: str,
+    path: str,
+    title: str,
+    published: datetime,
+    excerpt: str = "",
+    body: str = "",
+    provider: Provider | None = None,
+    topics: tuple[str, ...] = (),
+    images: tuple[Image, ...] = (),
+    related: tuple[Related, ...] = (),
+    quality: float | None = None,
+    heat: float | None = None,
+    digest: int = 0,
+) -> Article:
+    detail = Detail(title, excerpt, body, images[0] if images else None, related)
+    return Article(id, path, published, pack_detail(detail), provider, topics, _small(quality), _small(heat), digest)
 
 
 Severity = Literal["error", "warning"]

@@ -7,6 +7,7 @@ in a snapshot makes the whole snapshot be ignored and rebuilt, never trusted.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ from typing import Any
 
 from . import __version__
 from .loading import FileState, LoadResult
-from .model import Article, Image, Problem, Provider, Related, intern
+from .model import Article, Problem, Provider, intern, shared_provider
 
 _SOURCES = ("model.py", "loading.py", "snapshot.py")
 
@@ -41,46 +42,14 @@ def snapshot_path(folder: Path, root: Path) -> Path:
 
 # --- encoding ----------------------------------------------------------------------------
 
-_PROVIDERS: dict[tuple[str, str], Provider] = {}
-
-
-def _provider_out(p: Provider | None) -> list[str] | None:
-    return [p.name, p.domain] if p else None
-
 
 def _provider_in(value: Any) -> Provider | None:
     if value is None:
         return None
     name, domain = value
-    key = (str(name), str(domain))
-    found = _PROVIDERS.get(key)
-    if found is None:
-        found = _PROVIDERS[key] = Provider(intern(key[0]), intern(key[1]))
-    return found
-
-
-def _image_out(i: Image | None) -> list[Any] | None:
-    return [i.url, i.width, i.height] if i else None
-
-
-def _image_in(value: Any) -> Image | None:
-    if value is None:
-        return None
-    url, width, height = value
-    assert isinstance(url, str) and (width is None or isinstance(width, int))
-    return Image(url, width, height)
-
-
-def _date_out(d: datetime | None) -> str | None:
-    return d.isoformat() if d else None
-
-
-def _date_in(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(value)
-    assert parsed.tzinfo is not None
-    return parsed
+    if not (isinstance(name, str) and isinstance(domain, str)):
+        raise ValueError("provider")
+    return shared_provider(name, domain)
 
 
 def encode_result(result: LoadResult, state: FileState | None) -> list[Any]:
@@ -89,17 +58,10 @@ def encode_result(result: LoadResult, state: FileState | None) -> list[Any]:
     if a is not None:
         article = [
             a.id,
-            a.title,
-            _date_out(a.published),
-            a.excerpt,
-            a.body,
-            _provider_out(a.provider),
+            a.published.isoformat(),
+            base64.b64encode(a.packed).decode("ascii"),
+            [a.provider.name, a.provider.domain] if a.provider else None,
             list(a.topics),
-            [_image_out(i) for i in a.images],
-            [
-                [r.title, r.url, r.excerpt, _date_out(r.published), _provider_out(r.provider), _image_out(r.image)]
-                for r in a.related
-            ],
             a.quality,
             a.heat,
             a.digest,
@@ -111,31 +73,33 @@ def encode_result(result: LoadResult, state: FileState | None) -> list[Any]:
 
 def decode_result(row: Any, same_path: str | None = None) -> tuple[LoadResult, FileState | None]:
     """A row back to a LoadResult; `same_path`, when given, must equal the row's path and is
-    used instead of it, so the catalog holds one copy of each path string."""
+    used instead of it, so the catalog holds one copy of each path string. Raises on any
+    value of the wrong shape."""
     path, state, article, problems = row
-    assert isinstance(path, str)
-    if same_path is not None:
-        assert same_path == path
-        path = same_path
+    if not isinstance(path, str) or (same_path is not None and same_path != path):
+        raise ValueError("path")
+    path = same_path or path
     decoded: Article | None = None
     if article is not None:
-        (uid, title, published, excerpt, body, provider, topics, images, related, quality, heat, digest) = article
-        when = _date_in(published)
-        assert when is not None and all(isinstance(t, str) for t in topics) and isinstance(digest, int)
+        uid, published, packed, provider, topics, quality, heat, digest = article
+        when = datetime.fromisoformat(published)
+        if (
+            not isinstance(uid, str)
+            or when.tzinfo is None
+            or not all(isinstance(t, str) for t in topics)
+            or not isinstance(digest, int)
+        ):
+            raise ValueError("article")
         decoded = Article(
-            id=uid,
-            path=path,
-            title=title,
-            published=when,
-            excerpt=excerpt,
-            body=body,
-            provider=_provider_in(provider),
-            topics=tuple(intern(t) for t in topics),
-            images=tuple(i for i in (_image_in(x) for x in images) if i is not None),
-            related=tuple(Related(t, u, e, _date_in(d), _provider_in(p), _image_in(i)) for t, u, e, d, p, i in related),
-            quality=quality,
-            heat=heat,
-            digest=digest,
+            uid,
+            path,
+            when,
+            base64.b64decode(packed, validate=True),
+            _provider_in(provider),
+            tuple(intern(t) for t in topics),
+            quality,
+            heat,
+            digest,
         )
     result = LoadResult(path, decoded, tuple(Problem(path, f, m, s) for f, m, s in problems))
     return result, FileState(*state) if state else None
