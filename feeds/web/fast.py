@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..outputs import Rendered
 from . import FeedsState
 from .http import respond
-from .lookup import FeedRoute, HttpProblem, base_url, feed_route, find_feed, find_opml
+from .lookup import FeedRoute, Found, HttpProblem, base_url, feed_route, locate_feed, locate_opml
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _STATUS = {200: "200 OK", 304: "304 Not Modified"}
@@ -21,21 +20,28 @@ _OPML = ("opml", "", "")
 
 
 class FastPath:
-    """A WSGI middleware (in the manner of WhiteNoise) that serves cached feeds itself."""
+    """A WSGI middleware (in the manner of WhiteNoise) that serves cached feeds itself.
+
+    A request it has answered before is one dict lookup and two identity checks away from its
+    answer: the memo maps (path, query, host) to what the answer was made from, and an entry
+    is used only while the catalog holds the same index and no held-back article has come due.
+    """
 
     def __init__(self, app: WSGIApp, state: FeedsState) -> None:
         self.app = app  # the Flask application's wsgi_app: everything the fast path passes on
         self.state = state
         self.max_age = state.settings.CACHE_MAX_AGE
+        self._by_host = state.settings.BASE_URL is None
         self._routes: dict[str, FeedRoute | None] = {}
+        self._memo: dict[tuple[str, str, str], Found] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
         if method == "GET" or method == "HEAD":
-            rendered = self.find(environ)
-            if rendered is not None:
+            found = self.find(environ)
+            if found is not None:
                 status, headers, body = respond(
-                    rendered,
+                    found.rendered,
                     accept_encoding=environ.get("HTTP_ACCEPT_ENCODING"),
                     if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
                     if_modified_since=environ.get("HTTP_IF_MODIFIED_SINCE"),
@@ -46,8 +52,31 @@ class FastPath:
                 return [body]
         return self.app(environ, start_response)
 
-    def find(self, environ: dict[str, Any]) -> Rendered | None:
-        """The output for this request, or None to let Flask answer it (including every error)."""
+    def find(self, environ: dict[str, Any]) -> Found | None:
+        """What answers this request, or None to let Flask answer it (including every error)."""
+        host = ""
+        if self._by_host:
+            host = environ.get("HTTP_HOST") or ""
+            if not host:
+                return self._locate(environ)  # the server's own name: rare, never remembered
+            host = environ["wsgi.url_scheme"] + "://" + host
+        key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), host)
+        found = self._memo.get(key)
+        state = self.state
+        if (
+            found is not None
+            and found.index is state.catalog.index
+            and found.group.first_visible(state.clock()) == found.start
+        ):
+            return found
+        found = self._locate(environ)
+        if found is not None:
+            if len(self._memo) >= 4096:  # bounded: paths and hosts come from clients
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+    def _locate(self, environ: dict[str, Any]) -> Found | None:
         route = self.route(environ.get("PATH_INFO", ""))
         if route is None:
             return None
@@ -60,8 +89,8 @@ class FastPath:
         try:
             base = base_url(self.state, environ)
             if route is _OPML:
-                return None if limit is not None else find_opml(self.state, base)
-            return find_feed(self.state, route, limit, base)
+                return None if limit is not None else locate_opml(self.state, base)
+            return locate_feed(self.state, route, limit, base)
         except HttpProblem:
             return None
 

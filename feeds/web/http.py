@@ -6,6 +6,7 @@ of them answer with the same bytes and the same headers.
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from ..outputs import Rendered
@@ -51,6 +52,8 @@ def _parse_accepts_gzip(accept_encoding: str) -> bool:
 
 def etag_matches(if_none_match: str, rendered: Rendered) -> bool:
     """If-None-Match with weak comparison (RFC 9110 13.1.2): lists, W/ and * all count."""
+    if if_none_match == rendered.etag or if_none_match == rendered.gzip_etag:
+        return True  # what nearly every client sends back: one tag, as we gave it
     if if_none_match.strip() == "*":
         return True
     ours = (rendered.etag, rendered.gzip_etag)
@@ -63,17 +66,31 @@ def etag_matches(if_none_match: str, rendered: Rendered) -> bool:
     return False
 
 
+_dates_cache: dict[str, datetime | None] = {}
+
+
+def http_date(value: str) -> datetime | None:
+    """An HTTP date (RFC 9110 5.6.7, any of its three forms) with its zone, or None."""
+    if value in _dates_cache:
+        return _dates_cache[value]
+    try:
+        parsed: datetime | None = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        parsed = None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = None  # "-0000": the zone is unknown, so the date says nothing
+    if len(_dates_cache) >= 256:
+        _dates_cache.clear()
+    _dates_cache[value] = parsed
+    return parsed
+
+
 def not_modified_since(if_modified_since: str, rendered: Rendered) -> bool:
     """If-Modified-Since compared as a date: unchanged when our date is <= theirs."""
     if rendered.last_modified is None:
         return False
-    try:
-        since = parsedate_to_datetime(if_modified_since)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return False
-    if since.tzinfo is None:
-        return False
-    return rendered.last_modified.replace(microsecond=0) <= since
+    since = http_date(if_modified_since)
+    return since is not None and rendered.last_modified.replace(microsecond=0) <= since
 
 
 def is_fresh(rendered: Rendered, if_none_match: str | None, if_modified_since: str | None) -> bool:
@@ -105,4 +122,4 @@ def respond(
     return 200, list(headers.ok), b"" if head else (rendered.gzipped if use_gzip else rendered.body)
 
 
-__all__ = ["Headers", "accepts_gzip", "etag_matches", "is_fresh", "not_modified_since", "respond"]
+__all__ = ["Headers", "accepts_gzip", "etag_matches", "http_date", "is_fresh", "not_modified_since", "respond"]

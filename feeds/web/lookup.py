@@ -4,6 +4,7 @@ share, so both find the same output for the same request, or the same reason it 
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.wsgi import get_current_url
@@ -69,7 +70,18 @@ def feed_limit(state: FeedsState, raw: str | None) -> tuple[int, bool]:
     return int(raw), True
 
 
-def find_feed(state: FeedsState, route: FeedRoute, limit: str | None, base: str) -> Rendered:
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A rendered output and what it was made from: it stays right while the catalog holds the
+    same index and the group's first visible article is the same (no held-back one came due)."""
+
+    rendered: Rendered
+    index: Index
+    group: Group
+    start: int
+
+
+def locate_feed(state: FeedsState, route: FeedRoute, limit: str | None, base: str) -> Found:
     """The rendered feed for (kind, slug, extension) and ?limit, from the cache when it is there."""
     kind, slug, ext = route
     fmt = feed_format(ext)
@@ -77,15 +89,27 @@ def find_feed(state: FeedsState, route: FeedRoute, limit: str | None, base: str)
     index = state.catalog.index
     group = index.site if kind == "site" else find_group(index, kind, slug, now)
     items, explicit = feed_limit(state, limit)
-    return state.outputs.feed(index, group, fmt, base, now, items, explicit)
+    rendered = state.outputs.feed(index, group, fmt, base, now, items, explicit)
+    return Found(rendered, index, group, group.first_visible(now))
+
+
+def locate_opml(state: FeedsState, base: str) -> Found:
+    now = state.clock()
+    index = state.catalog.index
+    return Found(state.outputs.opml(index, base, now), index, index.site, index.site.first_visible(now))
+
+
+def find_feed(state: FeedsState, route: FeedRoute, limit: str | None, base: str) -> Rendered:
+    return locate_feed(state, route, limit, base).rendered
 
 
 def find_opml(state: FeedsState, base: str) -> Rendered:
-    return state.outputs.opml(state.catalog.index, base, state.clock())
+    return locate_opml(state, base).rendered
 
 
 __all__ = [
     "FeedRoute",
+    "Found",
     "HttpProblem",
     "base_url",
     "feed_format",
@@ -94,4 +118,6 @@ __all__ = [
     "find_feed",
     "find_group",
     "find_opml",
+    "locate_feed",
+    "locate_opml",
 ]
