@@ -370,3 +370,22 @@ def test_entry_fragments_change_nothing_and_follow_topic_names(
     reload(client)
     item = parse_xml(client.get("/feeds/providers/news.example.xml").data).find("channel/item")
     assert [c.text for c in item.findall("category")] == ["ai hardware", "AI"]
+
+
+def test_validators_move_when_a_held_back_article_appears(
+    client: FlaskClient, clock: Clock, write_article: WriteArticle
+) -> None:
+    write_article(1)
+    future = datetime(2026, 3, 1, tzinfo=UTC)
+    write_article(2, publishedDateTime=future.isoformat())
+    reload(client)
+    before = client.get("/feeds/ai-hardware.xml")
+    assert client.get("/feeds/ai-hardware.xml", headers={"If-None-Match": before.headers["ETag"]}).status_code == 304
+    clock.now = future.timestamp() - 1
+    assert client.get("/feeds/ai-hardware.xml").headers["ETag"] == before.headers["ETag"]
+    clock.now = future.timestamp()
+    after = client.get("/feeds/ai-hardware.xml", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert after.headers["Last-Modified"] == "Sun, 01 Mar 2026 00:00:00 GMT"
+    assert entries(after.data, "rss")[0]["id"] == "https://news.example/a/2"
