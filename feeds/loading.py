@@ -68,6 +68,7 @@ _DEEP_LINE = re.compile(rf"\n[ \t?:-]{{{_HALF_DEPTH}}}")
 _DEEP_FIRST_LINE = re.compile(rf"[ \t?:-]{{{_HALF_DEPTH}}}")
 # What YAML refuses to read (it wants printable text); removed with a warning, then parsed.
 _NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_SECURED_LINE = re.compile(r"^[ \t]*[\"']?secured[\"']?[ \t]*:", re.MULTILINE)
 _SURROGATE_ESCAPE = "found invalid Unicode character escape code"
 
 
@@ -468,6 +469,12 @@ def _show(value: str, limit: int = 60) -> str:
 
 def _parse_article(data: bytes, ctx: _Context) -> Article | None:
     front, body = _split_front_matter(_decode(data))
+    if "secured" in body and _SECURED_LINE.search(body):
+        # A stray '---' line cut the front matter short: what follows, the payload included,
+        # would be shown as the body. Refused, so `secured` never leaves even then.
+        raise ArticleError(
+            "secured", "expected it in the front matter, got a 'secured:' line in the body (a stray '---' above it?)"
+        )
     fm = _load_yaml(front, ctx)
     if "<<" in fm:
         ctx.warn("<<", "expected fields, got a YAML merge key '<<', which is not supported; ignored")

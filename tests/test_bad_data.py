@@ -749,3 +749,19 @@ def test_bad_files_written_while_running_never_stop_a_reload(
         write_article(name=f"late/{i:02d}.txt", raw=raw + b"\n" + b"- " * 50_000)
     reload(client)
     assert served_ids(client) == {url_of(n) for n in (*GOOD, 3)}
+
+
+def test_a_stray_dashes_line_never_turns_secured_into_body_text(
+    two_good: None, make_app: Callable[..., Flask], write_article: WriteArticle
+) -> None:
+    """Found by the property tests: a '---' line inside the front matter made the rest,
+    `secured` included, the body of a valid article."""
+    text = good_text(3).replace("secured:", "---\nsecured:")
+    write_article(name="cut.txt", raw=text)
+    write_article(4, body="Prose may say the data is secured: that is fine.\n\nsecured as a word too.")
+    client = make_app().test_client()
+    assert served_ids(client) == {url_of(n) for n in (*GOOD, 4)}
+    [problem] = problems(client)
+    assert (problem["path"], problem["field"], problem["severity"]) == ("cut.txt", "secured", "error")
+    for body in crawl(client).values():
+        assert SECRET.encode() not in body
