@@ -28,7 +28,7 @@ from feeds.errors import ArticleError
 from feeds.loading import LoadResult, parse_article
 from feeds.model import Article, Image, Problem, Provider, clean_line, clean_text, is_http_url, slugify
 
-from .strategies import broken_files, good_articles
+from .strategies import SECRET, broken_files, good_articles
 
 SLOW_SECONDS = 2.0  # CPU seconds no single file may take to load (CPU time: a busy machine is no finding)
 # (file bytes, whether it must become an article): good articles with arbitrary text, or anything
@@ -81,6 +81,7 @@ def check_article(article: Article) -> None:
         assert related.published is None or related.published.tzinfo is UTC
         check_provider(related.provider, "related.provider")
         check_image(related.image, "related.image")
+    assert SECRET not in repr(article), "the secured value reached the article"
     for number in (article.quality, article.heat):
         assert number is None or (type(number) is float and math.isfinite(number)), number
 
@@ -89,6 +90,7 @@ def check_problem(problem: Problem) -> None:
     assert problem.field and problem.message, problem
     assert problem.message.isprintable() and problem.field.isprintable(), problem
     assert "internal error" not in problem.message, problem
+    assert SECRET not in str(problem), problem
     assert clean_line(problem.message) == problem.message, problem
 
 
