@@ -163,6 +163,10 @@ def test_feeds_are_never_html_and_errors_are_plain(corpus: None, client: FlaskCl
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         assert response.headers["Cache-Control"] == "no-cache"
     assert client.post("/feed.xml").status_code == 405
+    for url in ("/-/health", "/-/problems.json"):
+        response = get(client, url)
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
 def test_limit_rejects_odd_digits_with_a_400(corpus: None, client: FlaskClient) -> None:
@@ -375,3 +379,20 @@ def test_a_topic_name_changed_elsewhere_reaches_every_feed_that_shows_it(
     assert after.data == fresh.data
     assert after.headers["ETag"] == fresh.headers["ETag"] != before.headers["ETag"]
     assert get(client, "/topics/beta").data == get(make_app().test_client(), "/topics/beta").data
+
+
+def test_the_fast_path_forgets_old_data(app: Flask, write_article: WriteArticle) -> None:
+    write_article(1)
+    client = app.test_client()
+    reload(client)
+    fast = app.wsgi_app
+    assert isinstance(fast, FastPath)
+    first = client.get("/feed.json")
+    assert client.get("/feed.json").data == first.data
+    write_article(1, title="Changed")
+    reload(client)
+    second = client.get("/feed.json")
+    assert b"Changed" in second.data
+    assert second.headers["ETag"] != first.headers["ETag"]
+    index = app.extensions["feeds"].catalog.index
+    assert all(found.index is index for found in fast._memo.values())

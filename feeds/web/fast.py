@@ -22,9 +22,10 @@ _OPML = ("opml", "", "")
 class FastPath:
     """A WSGI middleware (in the manner of WhiteNoise) that serves cached feeds itself.
 
-    A request it has answered before is one dict lookup and two identity checks away from its
-    answer: the memo maps (path, query, host) to what the answer was made from, and an entry
-    is used only while the catalog holds the same index and no held-back article has come due.
+    A request it has answered before is one dict lookup and two checks away from its answer:
+    the memo maps (path, query, host) to what the answer was made from; it is emptied whenever
+    the catalog swaps in a new index, and an entry is used only while no held-back article of
+    its group has come due.
     """
 
     def __init__(self, app: WSGIApp, state: FeedsState) -> None:
@@ -34,6 +35,7 @@ class FastPath:
         self._by_host = state.settings.BASE_URL is None
         self._routes: dict[str, FeedRoute | None] = {}
         self._memo: dict[tuple[str, str, str], Found] = {}
+        self._memo_index: object = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -61,16 +63,16 @@ class FastPath:
                 return self._locate(environ)  # the server's own name: rare, never remembered
             host = environ["wsgi.url_scheme"] + "://" + host
         key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), host)
-        found = self._memo.get(key)
         state = self.state
-        if (
-            found is not None
-            and found.index is state.catalog.index
-            and found.group.first_visible(state.clock()) == found.start
-        ):
+        index = state.catalog.index
+        if index is not self._memo_index:  # new data: forget all, so no old index stays alive
+            self._memo = {}
+            self._memo_index = index
+        found = self._memo.get(key)
+        if found is not None and found.group.first_visible(state.clock()) == found.start:
             return found
         found = self._locate(environ)
-        if found is not None:
+        if found is not None and found.index is index:
             if len(self._memo) >= 4096:  # bounded: paths and hosts come from clients
                 self._memo.clear()
             self._memo[key] = found
