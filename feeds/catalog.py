@@ -7,6 +7,8 @@ swap the new index in with one assignment, so a reader sees the old data or the 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -103,6 +105,12 @@ def _helper_main(root: str, max_bytes: str) -> None:
     out.flush()
 
 
+def _release_free_memory() -> None:
+    """Hand the start's freed heap back to the system (glibc keeps it otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _key(state: FileState | None) -> int | None:
     """A file's state as one int: ints and tuples of ints hash the same in every process."""
     return None if state is None else hash((state.size, state.mtime_ns, state.ino))
@@ -154,32 +162,30 @@ class Catalog:
     # start ---------------------------------------------------------------------------------
 
     def _start(self) -> Index:
-        fingerprint = code_fingerprint()
-        known = read_snapshot(self._snapshot, fingerprint) if self._snapshot else {}
         changes: dict[str, LoadResult | None] = {}
-        states: dict[str, FileState] = {}
-        to_parse: list[str] = []
+        states: dict[str, tuple[str, FileState]] = {}
         for rel, state, skipped in scan_folder(self.root):
             self._states[rel] = _key(state)
             if state is None:
                 changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
-                continue
-            states[rel] = state
-            old = known.get(rel)
-            if old is not None and old[0] == state:
-                changes[rel] = old[1]
             else:
-                to_parse.append(rel)
-        del known
+                states[rel] = (rel, state)
+        if self._snapshot:
+            changes.update(read_snapshot(self._snapshot, code_fingerprint(), states))
+        to_parse = [rel for rel in states if rel not in changes]
         for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
             changes[result.path] = result
         if self._snapshot and to_parse:
             self._save(changes, states)
-        return self._swap(changes)
+        del states
+        index = self._swap(changes)
+        del changes
+        _release_free_memory()
+        return index
 
-    def _save(self, results: dict[str, LoadResult | None], states: dict[str, FileState]) -> None:
+    def _save(self, results: dict[str, LoadResult | None], states: dict[str, tuple[str, FileState]]) -> None:
         assert self._snapshot is not None
-        rows = (encode_result(r, states.get(p)) for p, r in results.items() if r is not None)
+        rows = (encode_result(r, states[p][1] if p in states else None) for p, r in results.items() if r is not None)
         try:
             write_snapshot(self._snapshot, code_fingerprint(), rows)
         except OSError as exc:

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -86,8 +86,10 @@ def decode_result(row: Any, same_path: str | None = None) -> tuple[LoadResult, F
         if (
             not isinstance(uid, str)
             or when.tzinfo is None
+            or not isinstance(topics, list)
             or not all(isinstance(t, str) for t in topics)
-            or not isinstance(digest, int)
+            or not all(v is None or type(v) in (int, float) for v in (quality, heat))
+            or type(digest) is not int
         ):
             raise ValueError("article")
         decoded = Article(
@@ -124,17 +126,22 @@ def _lines(path: Path) -> Iterator[bytes]:
         yield rest
 
 
-def read_snapshot(path: Path, fingerprint: str) -> dict[str, tuple[FileState | None, LoadResult]]:
-    """The snapshot's entries, or nothing when it is missing, stale or corrupt."""
-    out: dict[str, tuple[FileState | None, LoadResult]] = {}
+def read_snapshot(path: Path, fingerprint: str, wanted: Mapping[str, tuple[str, FileState]]) -> dict[str, LoadResult]:
+    """The snapshot's results for the files in `wanted` (path -> the same path, its state)
+    whose state is unchanged; nothing at all when the snapshot is missing, stale or corrupt.
+    Other rows are skipped undecoded; kept ones use `wanted`'s path strings."""
+    out: dict[str, LoadResult] = {}
     try:
         lines = _lines(path)
         header = json.loads(next(lines))
         if header != {"code": fingerprint}:
             return {}
         for line in lines:
-            result, state = decode_result(json.loads(line))
-            out[result.path] = (state, result)
+            row = json.loads(line)
+            known = wanted.get(row[0])
+            if known is not None and row[1] == [known[1].size, known[1].mtime_ns, known[1].ino]:
+                result = decode_result(row, known[0])[0]
+                out[result.path] = result
         return out
     except Exception:
         return {}

@@ -17,7 +17,7 @@ from feeds import catalog as catalog_module
 from feeds import snapshot
 from feeds.catalog import Catalog
 from feeds.index import Index, IndexBuilder, build_index
-from feeds.loading import load_file
+from feeds.loading import load_file, scan_folder
 
 from .conftest import WriteArticle, reload
 
@@ -206,13 +206,15 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     path = snapshot.snapshot_path(tmp_path / "snap", seeds_dir)
     header, row = zlib.decompress(path.read_bytes()).splitlines()
     code = json.loads(header)["code"]
-    assert len(snapshot.read_snapshot(path, code)) == 1
-    bad = json.loads(row)
-    bad[2][2] = "not a date"
-    path.write_bytes(zlib.compress(header + b"\n" + json.dumps(bad).encode()))
-    assert snapshot.read_snapshot(path, code) == {}
+    wanted = {rel: (rel, state) for rel, state, _ in scan_folder(seeds_dir) if state}
+    assert len(snapshot.read_snapshot(path, code, wanted)) == 1
+    for field, value in ((1, "not a date"), (2, "not base64!"), (4, "not a list")):
+        bad = json.loads(row)
+        bad[2][field] = value
+        path.write_bytes(zlib.compress(header + b"\n" + json.dumps(bad).encode()))
+        assert snapshot.read_snapshot(path, code, wanted) == {}, field
     path.write_bytes(zlib.compress(header + b"\n" + row)[:-5])  # cut short
-    assert snapshot.read_snapshot(path, code) == {}
+    assert snapshot.read_snapshot(path, code, wanted) == {}
     assert ids(make(seeds_dir, tmp_path).index) == ["https://news.example/a/1"]
 
 
