@@ -22,7 +22,7 @@ _OPML = ("opml", "", "")
 class FastPath:
     """A WSGI middleware (in the manner of WhiteNoise) that serves cached feeds itself.
 
-    A request it has answered before is one dict lookup and two checks away from its answer:
+    A request it has answered before is one dict lookup and a few checks away from its answer:
     the memo maps (path, query, host) to what the answer was made from; it is emptied whenever
     the catalog swaps in a new index, and an entry is used only while no held-back article of
     its group has come due.
@@ -69,8 +69,8 @@ class FastPath:
             self._memo = {}
             self._memo_index = index
         found = self._memo.get(key)
-        if found is not None and found.group.first_visible(state.clock()) == found.start:
-            return found
+        if found is not None and found.index is index and found.group.first_visible(state.clock()) == found.start:
+            return found  # (the index check also covers a thread that stored an answer from before a swap)
         found = self._locate(environ)
         if found is not None and found.index is index:
             if len(self._memo) >= 4096:  # bounded: paths and hosts come from clients
