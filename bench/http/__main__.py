@@ -188,6 +188,24 @@ class Run:
     p50_ms: float
     requests: int
     errors: int
+    cpu_us: float = 0.0  # CPU time of the server's processes per request: less sensitive to other load
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu(pgid: int) -> float:
+    """Seconds of CPU used so far by the processes of one process group (ours: the server's)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                total += int(fields[11]) + int(fields[12])
+    return total / _TICK
 
 
 def wrk(port: int, path: str, headers: list[str], duration: float, connections: int, threads: int) -> Run:
@@ -297,9 +315,15 @@ def main() -> None:
                 order = servers if round_ % 2 == 0 else servers[::-1]
                 for server in order:
                     headers = heads[server.name][scenario]
+                    pgid = server.proc.pid if server.proc else 0
+                    cpu = group_cpu(pgid)
                     run = wrk(server.port, path, headers, args.duration, args.connections, args.threads)
+                    run.cpu_us = (group_cpu(pgid) - cpu) / max(run.requests, 1) * 1e6
                     results.setdefault(scenario, {}).setdefault(server.name, []).append(run)
-                    log(f"{scenario} {server.name}: {run.rps:.0f} req/s, p99 {run.p99_ms:.2f} ms, {run.errors} errors")
+                    log(
+                        f"{scenario} {server.name}: {run.rps:.0f} req/s, p99 {run.p99_ms:.2f} ms, "
+                        f"{run.errors} errors, {run.cpu_us:.1f} us CPU/req"
+                    )
     finally:
         for server in servers:
             server.stop()
@@ -324,8 +348,8 @@ def report(
     print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, {nginx_v}")
     print(f"load average before: {LOAD_BEFORE}, after: {os.getloadavg()[0]:.1f} (other work on the machine)")
     print(f"command: {' '.join([Path(PY).name, '-m', 'bench.http', *sys.argv[1:]])}\n")
-    print("| scenario | server | req/s | share of nginx | p50 ms | p99 ms | errors |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| scenario | server | req/s | share of nginx | p50 ms | p99 ms | errors | server CPU µs/req |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for scenario, by_server in results.items():
         nginx_rps = med(by_server["nginx"], "rps")
         for name, runs in by_server.items():
@@ -333,7 +357,7 @@ def report(
             errors = sum(r.errors for r in runs)
             print(
                 f"| {scenario} | {name} | {rps:,.0f} | {rps / nginx_rps:.2f} | {med(runs, 'p50_ms'):.2f} "
-                f"| {med(runs, 'p99_ms'):.2f} | {errors} |"
+                f"| {med(runs, 'p99_ms'):.2f} | {errors} | {med(runs, 'cpu_us'):.1f} |"
             )
     share_200 = med(results["200"]["feeds serve"], "rps") / med(results["200"]["nginx"], "rps")
     share_304 = med(results["304"]["feeds serve"], "rps") / med(results["304"]["nginx"], "rps")
