@@ -161,7 +161,8 @@ def test_recursive_aliases_do_not_recurse() -> None:
 
 def test_secured_is_never_kept() -> None:
     result = article("title: x\nsecured: S3CR3T\n")
-    assert "S3CR3T" not in repr(result)
+    assert result.article is not None
+    assert "S3CR3T" not in repr((result, result.article.detail))
 
 
 # --- dates -------------------------------------------------------------------------------

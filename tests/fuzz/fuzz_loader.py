@@ -82,7 +82,7 @@ def check_article(article: Article) -> None:
         assert related.published is None or related.published.tzinfo is UTC
         check_provider(related.provider, "related.provider")
         check_image(related.image, "related.image")
-    assert SECRET not in repr(article), "the secured value reached the article"
+    assert SECRET not in repr((article, article.detail)), "the secured value reached the article"
     for number in (article.quality, article.heat):
         assert number is None or (type(number) is float and math.isfinite(number)), number
 
