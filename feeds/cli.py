@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -112,10 +113,25 @@ def serve(**options: Any) -> None:
         raise click.UsageError(f"SEEDS_DIR: {settings.SEEDS_DIR} is not a folder")
     for setting in SETTINGS:  # workers read the same settings from the environment
         value = getattr(settings, setting.name)
-        if value is not None:
+        if value is None and setting.name == "SNAPSHOT_DIR":
+            value = "off"  # None would mean "the default folder" to the workers
+        if value is None:
+            os.environ.pop(env_name(setting.name), None)
+        else:
             os.environ[env_name(setting.name)] = str(value)
+    if settings.SNAPSHOT_DIR is not None and settings.WORKERS > 1:
+        # Parse once, here, into the snapshot; the workers then start from it instead of
+        # each parsing every file at the same time on the same cores.
+        click.echo(f"reading {settings.SEEDS_DIR} ...", err=True)
+        subprocess.run([sys.executable, "-c", _WARM], check=False)
     click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/", err=True)
     granian_server(settings).serve()
+
+
+_WARM = (
+    "import os; from feeds.catalog import Catalog; from feeds.config import load_settings; "
+    "Catalog.from_settings(load_settings(None, os.environ))"
+)
 
 
 def granian_server(settings: Any, target: str = "feeds.web.serving:app") -> Any:
