@@ -78,7 +78,7 @@ def parse_files(root: Path, rels: list[str], max_bytes: int, jobs: int) -> list[
             lines = (state[0] + chunk).split(b"\n")
             state[0] = lines.pop()
             paths = state[1]  # rows come back in the order sent: reuse our path strings
-            results.extend(decode_result(json.loads(line), next(paths))[0] for line in lines)
+            results.extend(decode_result(json.loads(line), next(paths)) for line in lines)
     done = {r.path for r in results}
     for proc, share in helpers:
         assert proc.stdout is not None

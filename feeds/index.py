@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from array import array
 from bisect import bisect_left
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,8 +86,19 @@ def _fold(spelling: str) -> str:
     return "".join(ch for ch in spelling.lower() if ch.isalnum())
 
 
-def _most_common(counts: Counter[str]) -> str:
+def _most_common(counts: dict[str, int]) -> str:
     return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def _bump(table: dict[str, dict[str, int]], key: str, spelling: str, step: int) -> None:
+    counts = table.get(key)
+    if counts is None:
+        counts = table[key] = {}
+    count = counts.get(spelling, 0) + step
+    if count > 0:
+        counts[spelling] = count
+    else:
+        counts.pop(spelling, None)
 
 
 class IndexBuilder:
@@ -103,8 +113,8 @@ class IndexBuilder:
         self._candidates: dict[str, Article | list[Article]] = {}  # id -> its article(s): a list on duplicates
         self._duplicated: set[str] = set()  # ids whose candidates are a list
         self._topic_slugs: dict[str, str] = {}
-        self._spellings: dict[str, Counter[str]] = {}
-        self._provider_names: dict[str, Counter[str]] = {}
+        self._spellings: dict[str, dict[str, int]] = {}  # slug -> spelling -> articles
+        self._provider_names: dict[str, dict[str, int]] = {}  # domain -> name -> articles
         self.index: Index | None = None
 
     def apply(self, changes: Mapping[str, LoadResult | None]) -> Index:
@@ -185,15 +195,9 @@ class IndexBuilder:
 
     def _count(self, article: Article, step: int) -> None:
         for spelling in article.topics:
-            counts = self._spellings.setdefault(self._topic_slug(spelling), Counter())
-            counts[spelling] += step
-            if counts[spelling] <= 0:
-                del counts[spelling]
+            _bump(self._spellings, self._topic_slug(spelling), spelling, step)
         if article.provider is not None:
-            names = self._provider_names.setdefault(article.provider.domain, Counter())
-            names[article.provider.name] += step
-            if names[article.provider.name] <= 0:
-                del names[article.provider.name]
+            _bump(self._provider_names, article.provider.domain, article.provider.name, step)
 
     def _rebuild(self, removed: list[Article], added: list[Article]) -> Index:
         old = self.index
@@ -202,6 +206,7 @@ class IndexBuilder:
             self._count(article, -1)
             for key in self._memberships(article):
                 pending.setdefault(key, ([], []))[0].append(article)
+        added.sort(key=_sort_key)  # once: each group then receives its new articles in order
         for article in added:
             self._count(article, +1)
             for key in self._memberships(article):
@@ -261,10 +266,14 @@ class IndexBuilder:
                 del articles[at]
                 del keys[at]
                 total -= article.digest
-        if len(new) > 64 and len(new) * 4 > len(articles):  # a first load: sort once
+        if not articles:  # `new` arrives sorted (see _rebuild)
+            articles = new
+            keys = array("d", [-a.timestamp for a in new])
+            total += sum(a.digest for a in new)
+        elif len(new) > 64 and len(new) * 4 > len(articles):  # a big batch: sort once
             articles.extend(new)
             articles.sort(key=_sort_key)
-            keys = array("d", (-a.timestamp for a in articles))
+            keys = array("d", [-a.timestamp for a in articles])
             total += sum(a.digest for a in new)
         else:
             for article in new:

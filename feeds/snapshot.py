@@ -71,7 +71,7 @@ def encode_result(result: LoadResult, state: FileState | None) -> list[Any]:
     return [result.path, fixed, article, problems]
 
 
-def decode_result(row: Any, same_path: str | None = None) -> tuple[LoadResult, FileState | None]:
+def decode_result(row: Any, same_path: str | None = None) -> LoadResult:
     """A row back to a LoadResult; `same_path`, when given, must equal the row's path and is
     used instead of it, so the catalog holds one copy of each path string. Raises on any
     value of the wrong shape."""
@@ -103,8 +103,7 @@ def decode_result(row: Any, same_path: str | None = None) -> tuple[LoadResult, F
             heat,
             digest,
         )
-    result = LoadResult(path, decoded, tuple(Problem(path, f, m, s) for f, m, s in problems))
-    return result, FileState(*state) if state else None
+    return LoadResult(path, decoded, tuple(Problem(path, f, m, s) for f, m, s in problems))
 
 
 # --- files -------------------------------------------------------------------------------
@@ -126,6 +125,17 @@ def _lines(path: Path) -> Iterator[bytes]:
         yield rest
 
 
+def _batches(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def read_snapshot(path: Path, fingerprint: str, wanted: Mapping[str, tuple[str, FileState]]) -> dict[str, LoadResult]:
     """The snapshot's results for the files in `wanted` (path -> the same path, its state)
     whose state is unchanged; nothing at all when the snapshot is missing, stale or corrupt.
@@ -136,12 +146,12 @@ def read_snapshot(path: Path, fingerprint: str, wanted: Mapping[str, tuple[str, 
         header = json.loads(next(lines))
         if header != {"code": fingerprint}:
             return {}
-        for line in lines:
-            row = json.loads(line)
-            known = wanted.get(row[0])
-            if known is not None and row[1] == [known[1].size, known[1].mtime_ns, known[1].ino]:
-                result = decode_result(row, known[0])[0]
-                out[result.path] = result
+        for batch in _batches(lines, 512):  # one json.loads per batch: most of its cost is per call
+            for row in json.loads(b"[" + b",".join(batch) + b"]"):
+                known = wanted.get(row[0])
+                if known is not None and row[1] == [known[1].size, known[1].mtime_ns, known[1].ino]:
+                    result = decode_result(row, known[0])
+                    out[result.path] = result
         return out
     except Exception:
         return {}
