@@ -75,7 +75,7 @@ def decode_result(row: Any, same_path: str | None = None) -> LoadResult:
     """A row back to a LoadResult; `same_path`, when given, must equal the row's path and is
     used instead of it, so the catalog holds one copy of each path string. Raises on any
     value of the wrong shape."""
-    path, state, article, problems = row
+    path, _state, article, problems = row
     if not isinstance(path, str) or (same_path is not None and same_path != path):
         raise ValueError("path")
     path = same_path or path
