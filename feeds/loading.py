@@ -483,22 +483,30 @@ def _parse_article(data: bytes, ctx: _Context) -> Article | None:
     title = _text(fm.get("title"), "title", ctx, required=True, line=True)
     url = _article_url(fm, ctx)
     when = parse_date(fm.get("publishedDateTime"), "publishedDateTime")
+    # Every part is checked, published or not: an editor hears of a broken draft before it
+    # goes out. Nothing of a draft is kept in memory.
+    excerpt = _text(fm.get("excerpt"), "excerpt", ctx)
+    provider = _provider(fm.get("provider"), "provider", ctx)
+    topics = _topics(fm.get("topics"), ctx)
+    images = _images(fm.get("images"), "images", ctx)
+    related = _related(fm.get("related"), ctx)
+    quality = _number(fm.get("quality"), "quality", ctx)
+    heat = _number(fm.get("heat"), "heat", ctx)
     if not published:
-        # Checked like any other file, but nothing of a draft is kept in memory.
         return None
     return make_article(
         id=url,
         path=ctx.path,
         title=title,
         published=when,
-        excerpt=_text(fm.get("excerpt"), "excerpt", ctx),
+        excerpt=excerpt,
         body=clean_text(body[:MAX_TEXT]),
-        provider=_provider(fm.get("provider"), "provider", ctx),
-        topics=_topics(fm.get("topics"), ctx),
-        images=_images(fm.get("images"), "images", ctx),
-        related=_related(fm.get("related"), ctx),
-        quality=_number(fm.get("quality"), "quality", ctx),
-        heat=_number(fm.get("heat"), "heat", ctx),
+        provider=provider,
+        topics=topics,
+        images=images,
+        related=related,
+        quality=quality,
+        heat=heat,
         digest=int.from_bytes(hashlib.blake2b(data, digest_size=8).digest()),
     )
 

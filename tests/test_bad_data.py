@@ -765,3 +765,19 @@ def test_a_stray_dashes_line_never_turns_secured_into_body_text(
     assert (problem["path"], problem["field"], problem["severity"]) == ("cut.txt", "secured", "error")
     for body in crawl(client).values():
         assert SECRET.encode() not in body
+
+
+def test_a_drafts_broken_optional_parts_are_reported_too(write_article: WriteArticle, client: FlaskClient) -> None:
+    write_article(1)
+    write_article(
+        2,
+        published=False,
+        title="Draft zz",
+        images=[{"url": "javascript:alert(1)", "width": 10, "height": 10}],
+        related=[{"title": "no url"}],
+    )
+    reload(client)
+    problems = {(p["path"], p["field"], p["severity"]) for p in client.get("/-/problems.json").get_json()}
+    assert ("002.txt", "images[0].url", "warning") in problems
+    assert ("002.txt", "related[0].webUrl", "warning") in problems
+    assert b"Draft zz" not in client.get("/feed.xml").data
