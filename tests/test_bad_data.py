@@ -781,3 +781,14 @@ def test_a_drafts_broken_optional_parts_are_reported_too(write_article: WriteArt
     assert ("002.txt", "images[0].url", "warning") in problems
     assert ("002.txt", "related[0].webUrl", "warning") in problems
     assert b"Draft zz" not in client.get("/feed.xml").data
+
+
+def test_a_crafted_domain_cannot_stall_loading(write_article: WriteArticle, client: FlaskClient) -> None:
+    """A name that made one regular expression backtrack exponentially (seconds at 30 chars)."""
+    write_article(1)
+    write_article(2, provider={"name": "x", "domain": "a" * 60 + "_.com"})
+    started = time.monotonic()
+    reload(client)
+    assert time.monotonic() - started < 5
+    problems = client.get("/-/problems.json").get_json()
+    assert [(p["path"], p["field"]) for p in problems] == [("002.txt", "provider.domain")]
