@@ -62,7 +62,7 @@ def parse_files(root: Path, rels: list[str], max_bytes: int, jobs: int) -> list[
             stdout=subprocess.PIPE,
         )
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write("\n".join(share).encode("utf-8", "surrogateescape"))
+        proc.stdin.write(json.dumps(share).encode())  # JSON: a file name may hold a newline
         proc.stdin.close()
         os.set_blocking(proc.stdout.fileno(), False)
         selector.register(proc.stdout, selectors.EVENT_READ, [b"", iter(share)])  # unfinished line, paths
@@ -96,14 +96,12 @@ _HELPER = "import sys; from feeds.catalog import _helper_main; _helper_main(*sys
 
 
 def _helper_main(root: str, max_bytes: str) -> None:
-    """A parse helper: relative paths on stdin, one JSON row per file on stdout."""
+    """A parse helper: a JSON list of relative paths on stdin, one JSON row per file out."""
     gc.disable()  # a short-lived process that keeps what it parses until it has written it
-    rels = sys.stdin.buffer.read().decode("utf-8", "surrogateescape").split("\n")
     out = sys.stdout.buffer
-    for rel in rels:
-        if rel:
-            row = encode_result(load_file(Path(root), rel, max_bytes=int(max_bytes)), None)
-            out.write(json.dumps(row, ensure_ascii=True).encode() + b"\n")
+    for rel in json.loads(sys.stdin.buffer.read()):
+        row = encode_result(load_file(Path(root), rel, max_bytes=int(max_bytes)), None)
+        out.write(json.dumps(row, ensure_ascii=True).encode() + b"\n")
     out.flush()
 
 
@@ -192,7 +190,7 @@ class Catalog:
             else:
                 states[rel] = (rel, state)
         if self._snapshot:
-            changes.update(read_snapshot(self._snapshot, code_fingerprint(), states))
+            changes.update(read_snapshot(self._snapshot, code_fingerprint(self.max_bytes), states))
         to_parse = [rel for rel in states if rel not in changes]
         for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
             changes[result.path] = result
@@ -208,7 +206,7 @@ class Catalog:
         assert self._snapshot is not None
         rows = (encode_result(r, states[p][1] if p in states else None) for p, r in results.items() if r is not None)
         try:
-            write_snapshot(self._snapshot, code_fingerprint(), rows)
+            write_snapshot(self._snapshot, code_fingerprint(self.max_bytes), rows)
         except OSError as exc:
             log.warning("cannot write the snapshot %s: %s; the next start parses every file", self._snapshot, exc)
 

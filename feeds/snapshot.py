@@ -25,9 +25,9 @@ from .model import Article, Problem, Provider, intern, shared_provider
 _SOURCES = ("model.py", "loading.py", "snapshot.py")
 
 
-def code_fingerprint() -> str:
-    """Changes whenever the code that turns files into articles changes."""
-    digest = hashlib.blake2b(__version__.encode(), digest_size=12)
+def code_fingerprint(max_bytes: int) -> str:
+    """Changes whenever the code or the setting that turns files into articles changes."""
+    digest = hashlib.blake2b(f"{__version__}\0{max_bytes}".encode(), digest_size=12)
     here = Path(__file__).parent
     for name in _SOURCES:
         digest.update((here / name).read_bytes())

@@ -192,8 +192,12 @@ def test_snapshot_reused_and_invalidated(
     assert sorted(calls) == ["001.txt", "002.txt", "003.txt"]
     assert [a.title for a in corrupt.index.site.articles if a.path == "002.txt"] == ["Changed"]
 
+    calls.clear()  # a file refused as too big must be read again once the limit is raised
+    Catalog(seeds_dir, max_bytes=2 << 20, snapshot_dir=tmp_path / "snap")
+    assert sorted(calls) == ["001.txt", "002.txt", "003.txt"]
+
     calls.clear()
-    monkeypatch.setattr(catalog_module, "code_fingerprint", lambda: "another version of the code")
+    monkeypatch.setattr(catalog_module, "code_fingerprint", lambda max_bytes: "another version of the code")
     make(seeds_dir, tmp_path)
     assert sorted(calls) == ["001.txt", "002.txt", "003.txt"]
 
@@ -224,6 +228,7 @@ def test_parallel_parse_gives_the_same_results(
     for n in range(1, 41):
         write_article(n)
     write_article(99, raw="---\n- a list\n---\n")
+    write_article(98, name="two\nlines.txt")  # a name that would split a line-based protocol
     monkeypatch.setattr(catalog_module, "PARALLEL_MIN_FILES", 2)
     rels = sorted(p.name for p in seeds_dir.iterdir())
     serial = catalog_module.parse_files(seeds_dir, rels, 1 << 20, 1)
