@@ -389,3 +389,26 @@ def test_validators_move_when_a_held_back_article_appears(
     assert after.headers["ETag"] != before.headers["ETag"]
     assert after.headers["Last-Modified"] == "Sun, 01 Mar 2026 00:00:00 GMT"
     assert entries(after.data, "rss")[0]["id"] == "https://news.example/a/2"
+
+
+def test_rendering_never_touches_the_process_locale(
+    three: None, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """locale.setlocale is process-wide and not thread-safe; feedgen calls it for RSS dates."""
+    import locale
+
+    def refuse(*args: object) -> str:
+        raise AssertionError(f"locale.setlocale{args} called while rendering")
+
+    monkeypatch.setattr(locale, "setlocale", refuse)
+    client.application.extensions["feeds"].outputs.cache._items.clear()
+    from feeds.rendering import syndication
+
+    syndication._FRAGMENTS.clear()
+    channel = parse_xml(client.get("/feeds/ai-hardware.xml?limit=2").data).find("channel")
+    assert [e.text for e in channel.findall("lastBuildDate")] == ["Wed, 04 Jun 2025 12:00:00 GMT"]
+
+
+def test_an_atom_feed_has_one_id_whatever_the_limit(three: None, client: FlaskClient) -> None:
+    ids = {parse_xml(client.get(f"/feed.atom{q}").data).findtext(f"{A}id") for q in ("", "?limit=1", "?limit=2")}
+    assert ids == {f"{BASE}/feed.atom"}

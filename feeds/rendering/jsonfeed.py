@@ -7,8 +7,7 @@ from typing import Any
 
 from ..model import Article, Image, Related
 from .content import article_html
-from .spec import FeedSpec
-from .syndication import rfc3339
+from .spec import FeedSpec, rfc3339
 
 VERSION = "https://jsonfeed.org/version/1.1"
 

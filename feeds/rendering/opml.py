@@ -7,7 +7,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from .syndication import rfc822
+from .spec import rfc822
 from .urls import Urls
 
 

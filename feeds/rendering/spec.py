@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from ..model import Article
 from .urls import Format, Urls
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `updated` of a feed with no items: from no clock
+
+
+def rfc822(when: datetime) -> str:
+    """RFC 822 date with English names and no locale: `Tue, 24 Oct 2023 01:41:00 GMT`."""
+    return format_datetime(when.astimezone(UTC), usegmt=True)
+
+
+def rfc3339(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,7 @@ writes those parts directly, so every attribute and date comes from the data.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -19,22 +18,13 @@ from lxml import etree
 
 from ..model import Article, Image
 from .content import article_html
-from .spec import FeedSpec
+from .spec import FeedSpec, rfc822
 from .urls import Format
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _NAMESPACES = {"media": MEDIA_NS, "dc": DC_NS}
-
-
-def rfc822(when: datetime) -> str:
-    """RFC 822 date with English names and no locale: `Tue, 24 Oct 2023 01:41:00 GMT`."""
-    return format_datetime(when.astimezone(UTC), usegmt=True)
-
-
-def rfc3339(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class _FeedExtension(BaseExtension):  # type: ignore[misc]
@@ -46,10 +36,8 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
         return dict(_NAMESPACES)
 
     def extend_rss(self, feed: Any) -> Any:
-        channel = feed.find("channel")
-        build = channel.find("lastBuildDate")
-        if build is not None:
-            build.text = rfc822(self.updated)
+        build = etree.SubElement(feed.find("channel"), "lastBuildDate")
+        build.text = rfc822(self.updated)
         return feed
 
     def extend_atom(self, feed: Any) -> Any:
@@ -100,10 +88,14 @@ def _generator(spec: FeedSpec, fmt: Format) -> FeedGenerator:
     fg = FeedGenerator()
     fg.register_extension("feeds", _FeedExtension, _EntryExtension)
     fg.feeds.updated = spec.updated
-    fg.id(spec.self_url("atom") if fmt == "atom" else spec.html_url)
+    fg.id(spec.urls.feed(spec.kind, spec.slug, "atom") if fmt == "atom" else spec.html_url)  # one id per feed
     fg.title(spec.title)
     fg.description(spec.description) if fmt == "rss" else fg.subtitle(spec.description)
     fg.updated(spec.updated)
+    # feedgen formats lastBuildDate through locale.setlocale, which is process-wide and not
+    # thread-safe; it has no public way to leave it out, so the private field is emptied and
+    # _FeedExtension writes the element (from the same date, without the locale).
+    fg._FeedGenerator__rss_lastBuildDate = None
     fg.generator(spec.generator)
     fg.author({"name": spec.site_title, "uri": spec.urls.page("site", "")})
     media_type = "application/rss+xml" if fmt == "rss" else "application/atom+xml"
