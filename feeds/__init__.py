@@ -5,8 +5,7 @@ Public surface: `create_app(config=None)`, `load_settings`, `Catalog`, and the m
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .catalog import Catalog
 from .config import Settings, load_settings
 from .errors import ArticleError, ConfigError, FeedsError

@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
 from .errors import ConfigError
 from .index import Index, IndexBuilder
 from .loading import FileState, LoadResult, is_article_name, load_file, scan_folder
@@ -161,16 +160,6 @@ class Catalog:
         self._snapshot = snapshot_path(snapshot_dir, root) if snapshot_dir else None
         self.loaded_at: datetime | None = None
         self.index: Index = self._start()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Catalog:
-        return cls(
-            settings.SEEDS_DIR,
-            max_bytes=settings.MAX_FILE_BYTES,
-            site_title=settings.SITE_TITLE,
-            snapshot_dir=settings.SNAPSHOT_DIR,
-            jobs=settings.PARSE_JOBS or None,
-        )
 
     # start ---------------------------------------------------------------------------------
 

@@ -129,8 +129,8 @@ def serve(**options: Any) -> None:
 
 
 _WARM = (
-    "import os; from feeds.catalog import Catalog; from feeds.config import load_settings; "
-    "Catalog.from_settings(load_settings(None, os.environ))"
+    "import os; from feeds.catalog import Catalog; from feeds.config import catalog_options, load_settings; "
+    "s = load_settings(None, os.environ); Catalog(s.SEEDS_DIR, **catalog_options(s))"
 )
 
 

@@ -137,3 +137,13 @@ def _coerce(setting: Setting, raw: Any, source: str) -> Any:
     if setting.minimum is not None and value < setting.minimum:
         raise ConfigError(f"{source}: must be at least {setting.minimum:g}, got {raw!r}")
     return value
+
+
+def catalog_options(settings: Settings) -> dict[str, Any]:
+    """The Catalog's keyword arguments from the settings (config is read at the edges only)."""
+    return {
+        "max_bytes": settings.MAX_FILE_BYTES,
+        "site_title": settings.SITE_TITLE,
+        "snapshot_dir": settings.SNAPSHOT_DIR,
+        "jobs": settings.PARSE_JOBS or None,
+    }

@@ -53,7 +53,6 @@ MAX_TOPICS = 32
 MAX_IMAGES = 16
 MAX_RELATED = 32
 MAX_TEXT = 20_000  # characters kept of one text field
-UTC = UTC
 _TAG = "tag:yaml.org,2002:"
 _STR, _MAP, _SEQ, _BOOL, _NULL = (f"{_TAG}{name}" for name in ("str", "map", "seq", "bool", "null"))
 _TRUE_FALSE = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}

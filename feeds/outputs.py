@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 
-from . import __version__
+from ._version import __version__
 from .index import Group, Index
 from .rendering import FeedSpec, Format, Urls, render, render_opml
 from .rendering.spec import EPOCH

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .loading import FileState, LoadResult
 from .model import Article, Problem, Provider, intern, shared_provider
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from ..catalog import Catalog, system_clock
-from ..config import Settings, load_settings
+from ..config import Settings, catalog_options, load_settings
 from ..outputs import Outputs
 
 
@@ -28,7 +28,7 @@ class FeedsState:
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], float] | None = None) -> Flask:
     """The app factory: settings from FEEDS_* and `config`; ConfigError when they are wrong."""
     settings = load_settings(config, os.environ)
-    catalog = Catalog.from_settings(settings)
+    catalog = Catalog(settings.SEEDS_DIR, **catalog_options(settings))
     if settings.RELOAD_INTERVAL > 0:
         catalog.watch(settings.RELOAD_INTERVAL)
     app = Flask(__name__)
