@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -146,3 +146,23 @@ def sample_seeds(tmp_path: Path) -> Iterator[Path]:
 def reload(client: FlaskClient) -> None:
     """Make a client's app see files written after it started (tests run with reloading off)."""
     client.application.extensions["feeds"].catalog.refresh()
+
+
+def crawl(client: FlaskClient, feeds: Iterable[str], base: str = "https://feeds.example") -> dict[str, bytes]:
+    """Every page, feed and endpoint the site links to (from `feeds`, the OPML and the home
+    page's neighbours), each as its body followed by its headers, in bytes; never a 5xx."""
+    from .feedcheck import parse_xml
+
+    urls = {"/", "/feeds.opml", "/-/health", "/-/problems.json", *feeds}
+    for outline in parse_xml(client.get("/feeds.opml").data).iter("outline"):
+        for attr in ("xmlUrl", "htmlUrl"):
+            if outline.get(attr):
+                urls.add(outline.get(attr).removeprefix(base))
+    for ext in ("xml", "atom", "json"):
+        urls |= {u.rsplit(".", 1)[0] + "." + ext for u in list(urls) if u.endswith(".xml")}
+    out = {}
+    for url in sorted(urls):
+        response = client.get(url)
+        assert response.status_code < 500, url
+        out[url] = response.data + str(response.headers).encode()
+    return out

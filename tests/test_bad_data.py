@@ -23,7 +23,7 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import SECRET, WriteArticle, article_data, front_matter, reload
+from .conftest import SECRET, WriteArticle, article_data, crawl, front_matter, reload
 from .feedcheck import ATOM, CHECKS, parse_xml
 
 A = f"{{{ATOM}}}"
@@ -638,7 +638,7 @@ def test_folder_rules(
         "duplicate of sub/deeper/003.txt"
     )
     assert not any("5" in path for path in listed)  # hidden files and leftovers are not looked at
-    for body in crawl(client).values():
+    for body in crawl(client, SITE_FEEDS.values()).values():
         assert b"Leaked from outside" not in body
 
 
@@ -656,24 +656,6 @@ def test_far_future_dates_are_held_back(client: FlaskClient, write_article: Writ
 
 
 # --- nothing leaks, logged once -------------------------------------------------------------
-
-
-def crawl(client: FlaskClient) -> dict[str, bytes]:
-    """Every page, feed and endpoint the site links to, body and headers, as bytes."""
-    urls = {"/", "/feeds.opml", "/-/health", "/-/problems.json", *SITE_FEEDS.values()}
-    opml = parse_xml(client.get("/feeds.opml").data)
-    for outline in opml.iter("outline"):
-        for attr in ("xmlUrl", "htmlUrl"):
-            if outline.get(attr):
-                urls.add(outline.get(attr).removeprefix(BASE))
-    for ext in ("xml", "atom", "json"):
-        urls |= {u.rsplit(".", 1)[0] + "." + ext for u in list(urls) if u.endswith(".xml")}
-    out = {}
-    for url in sorted(urls):
-        response = client.get(url)
-        assert response.status_code < 500, url
-        out[url] = response.data + str(response.headers).encode()
-    return out
 
 
 def every_bad_file(write_article: WriteArticle) -> None:
@@ -698,7 +680,7 @@ def test_no_secret_and_no_draft_text_in_any_response_or_log_line(
     every_bad_file(write_article)
     caplog.set_level(logging.DEBUG)
     client = make_app().test_client()
-    bodies = crawl(client)
+    bodies = crawl(client, SITE_FEEDS.values())
     assert any(b"Article number 1" in b for b in bodies.values())
     assert len(problems(client)) > len(FILE_ERRORS) + len(FIELD_ERRORS)
     logged = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
@@ -763,7 +745,7 @@ def test_a_stray_dashes_line_never_turns_secured_into_body_text(
     assert served_ids(client) == {url_of(n) for n in (*GOOD, 4)}
     [problem] = problems(client)
     assert (problem["path"], problem["field"], problem["severity"]) == ("cut.txt", "secured", "error")
-    for body in crawl(client).values():
+    for body in crawl(client, SITE_FEEDS.values()).values():
         assert SECRET.encode() not in body
 
 
