@@ -239,9 +239,9 @@ class Catalog:
             to_parse = [rel for rel, result in changes.items() if result is None and rel in states]
             for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
                 changes[result.path] = result
-            self._states = states
             if changes:
                 self._swap(changes)
+            self._states = states  # only once swapped: a failed reload is tried again next time
             return RefreshReport(len(changes), len(to_parse), self.index)
 
     def _swap(self, changes: dict[str, LoadResult | None]) -> Index:
