@@ -96,7 +96,7 @@ _HELPER = "import sys; from feeds.catalog import _helper_main; _helper_main(*sys
 
 def _helper_main(root: str, max_bytes: str) -> None:
     """A parse helper: a JSON list of relative paths on stdin, one JSON row per file out."""
-    gc.disable()  # a short-lived process that keeps what it parses until it has written it
+    gc.disable()  # short-lived: the rare cyclic garbage (recursive YAML aliases) dies with it
     out = sys.stdout.buffer
     for rel in json.loads(sys.stdin.buffer.read()):
         row = encode_result(load_file(Path(root), rel, max_bytes=int(max_bytes)), None)
