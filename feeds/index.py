@@ -12,7 +12,6 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from .loading import LoadResult
@@ -333,9 +332,3 @@ def build_index(results: Iterable[LoadResult], site_title: str = "feeds") -> Ind
     """Every file's LoadResult -> the index, resolving duplicate URLs and topic spellings."""
     builder = IndexBuilder(site_title)
     return builder.apply({r.path: r for r in results})
-
-
-def newest(group: Group, now: float) -> datetime | None:
-    """Date of the newest visible article: the feed's updated date, taken from the data."""
-    items = group.visible(now, 1)
-    return items[0].published if items else None

@@ -109,16 +109,6 @@ class Outputs:
     def __init__(self, site_title: str, cache: RenderCache | None = None) -> None:
         self.site_title = site_title
         self.cache = cache or RenderCache()
-        self._names: tuple[Index, str] | None = None
-
-    def names_version(self, index: Index) -> str:
-        """A digest of every topic's display name: feeds show the names of their articles' other
-        topics, which a change outside the feed's own articles can alter. Once per index."""
-        known = self._names
-        if known is None or known[0] is not index:
-            text = "\n".join(f"{slug}\t{name}" for slug, name in sorted(index.topic_names.items()))
-            known = self._names = (index, hashlib.blake2b(text.encode(), digest_size=8).hexdigest())
-        return known[1]
 
     def describe(self, group: Group) -> tuple[str, str]:
         """Title and description of a group's feed."""
@@ -131,8 +121,8 @@ class Outputs:
         self, index: Index, group: Group, fmt: Format, base_url: str, now: float, limit: int, explicit: bool
     ) -> Rendered:
         start = group.first_visible(now)
-        names = self.names_version(index)
-        key = ("feed", group.kind, group.slug, fmt, limit, explicit, base_url, group.digest, start, names)
+        # group.digest also covers the topic names the entries show (see index.Group.digest)
+        key = ("feed", group.kind, group.slug, fmt, limit, explicit, base_url, group.digest, start)
 
         def make() -> Rendered:
             title, description = self.describe(group)

@@ -19,7 +19,7 @@ from lxml import etree
 from ..model import Article, Image
 from .content import article_html
 from .spec import FeedSpec, rfc822
-from .urls import Format
+from .urls import MEDIA_TYPES, Format
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -98,8 +98,7 @@ def _generator(spec: FeedSpec, fmt: Format) -> FeedGenerator:
     fg._FeedGenerator__rss_lastBuildDate = None
     fg.generator(spec.generator)
     fg.author({"name": spec.site_title, "uri": spec.urls.page("site", "")})
-    media_type = "application/rss+xml" if fmt == "rss" else "application/atom+xml"
-    fg.link(href=spec.self_url(fmt), rel="self", type=media_type)
+    fg.link(href=spec.self_url(fmt), rel="self", type=MEDIA_TYPES[fmt])
     fg.link(href=spec.html_url, rel="alternate", type="text/html")  # last: it is RSS's channel link
     return fg
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request
 
 from ..outputs import Rendered, visible_groups
-from ..rendering.urls import FORMAT_NAMES, FORMATS, Urls, feed_path
+from ..rendering.urls import FORMAT_NAMES, FORMATS, MEDIA_TYPES, Urls, feed_path
 from . import FeedsState
 from .http import respond
 from .lookup import FeedRoute, HttpProblem, base_url, feed_route, find_feed, find_group, find_opml
@@ -102,7 +102,7 @@ def _page(state: FeedsState, key: tuple[Any, ...], template: str, base: str, **c
             feed_path=feed_path,
             formats=FORMATS,
             format_names=FORMAT_NAMES,
-            media_types={"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"},
+            media_types=MEDIA_TYPES,
             **context,
         )
         newest = context.get("articles") or ()
@@ -136,7 +136,7 @@ def group_page(state: FeedsState, kind: str, slug: str, base: str) -> Rendered:
     group = find_group(index, kind, slug, now)
     return _page(
         state,
-        (kind, group.slug, group.digest, group.first_visible(now), state.outputs.names_version(index)),
+        (kind, group.slug, group.digest, group.first_visible(now)),
         "group.html",
         base,
         group=group,
