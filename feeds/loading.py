@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml_rs
 from dateutil import parser as dateparser
 
 from .errors import ArticleError
@@ -422,8 +423,17 @@ def _load_yaml(front: str, ctx: _Context) -> dict[str, Any]:
 
 
 def _parse_yaml(front: str) -> tuple[object, list[str]]:
-    """Shape check, then parse, with libyaml; with the pure parser if libyaml refuses an escape
-    of a lone surrogate ("\\ud800"), which the text rules then remove."""
+    """Shape check, then parse: with yaml_rs when the text is plain (see _quick_parse), else with
+    libyaml; with the pure parser if libyaml refuses an escape of a lone surrogate ("\\ud800"),
+    which the text rules then remove."""
+    if _plainly_shallow(front):
+        quick = _quick_parse(front)
+        if quick is not None:
+            return quick, []
+    return _parse_with_libyaml(front)
+
+
+def _parse_with_libyaml(front: str) -> tuple[object, list[str]]:
     try:
         _check_shape(front, _Loader)
         return _construct(front, _Loader)
@@ -432,6 +442,70 @@ def _parse_yaml(front: str) -> tuple[object, list[str]]:
             raise  # the pure parser takes ~3 ms per KiB: not for a whole MiB
     _check_shape(front, _PyLoader)
     return _construct(front, _PyLoader)
+
+
+# Where yaml_rs (YAML 1.2, Rust) and our libyaml loader could read the same text differently,
+# or where only libyaml's path has our limits and messages: tags, anchors and aliases, complex
+# keys, directives, merge keys, block scalars, the 1.1 `=` value, number forms the two schemas
+# type apart (017, 0o17, 09, _1, 1e3, -.5, very long digit runs), escaped surrogates, tabs
+# that indent, characters libyaml refuses, and line breaks only YAML 1.1 knows (NEL, LS, PS).
+# A match anywhere, even inside a quoted string, only sends the file down the libyaml path;
+# tests/test_quick_yaml.py checks that both paths agree on everything else.
+_TOKEN = re.compile(r"[\s\[\]{},][-+._0-9!&*?%@`=<|>]")  # a token that may be one of these starts
+_JSON_KEY_TOKEN = re.compile(r"[\"']:[-+._0-9!&*?%@`=<|>]")  # so does one right after `"key":`
+_RISKY_TOKEN = re.compile(
+    r"[!&*?%@`=|>]|<<|[-+]?(?:0[0-9_oObBxX]|_|\.?[0-9][0-9_]*(?:\.[0-9_]*)?[eE])|[-+]\.[0-9]|[0-9]{16}"
+)
+# Escaped surrogates; tab indentation; document markers (only a test can put them in a front)
+_RISKY_TEXT = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]|\n *\t|\n(?:---|\.\.\.)")
+_YAML_11_BREAKS = ("\x85", "\u2028", "\u2029", "\ufeff")
+
+
+def _risky(front: str) -> bool:
+    """True when the text may hold one of the forms above. Token by token in two steps, because
+    in `re` one pattern that starts with a character class costs several times a scan plus a
+    match a hit."""
+    text = "\n" + front
+    for hit in _TOKEN.finditer(text):
+        if _RISKY_TOKEN.match(text, hit.start() + 1):
+            return True
+    if '":' in text or "':" in text:
+        for hit in _JSON_KEY_TOKEN.finditer(text):
+            if _RISKY_TOKEN.match(text, hit.start() + 2):
+                return True
+    if ("\\" in text or "\t" in text or "\n--" in text or "\n.." in text) and _RISKY_TEXT.search(text):
+        return True
+    if _NOT_YAML.search(text) is not None:
+        return True
+    return not text.isascii() and any(ch in text for ch in _YAML_11_BREAKS)
+
+
+def _quick_parse(front: str) -> dict[str, Any] | None:
+    """The front matter as yaml_rs reads it (about ten times faster than libyaml's nodes
+    walked in Python), or None to let libyaml read it: when the text is _risky,
+    yaml_rs refuses it (libyaml then gives the message), finds a duplicate key (libyaml's path
+    warns and goes on), or gives anything but a mapping with text keys all the way down."""
+    if _risky(front):
+        return None
+    try:
+        value = yaml_rs.loads(front, parse_datetime=False, duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error)
+    except Exception:
+        return None
+    except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException, a BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        return None
+    return value if type(value) is dict and _text_keys(value) else None
+
+
+def _text_keys(value: dict[Any, Any] | list[Any]) -> bool:
+    """True when every mapping key inside is text (nesting is bounded by _plainly_shallow)."""
+    for key, item in value.items() if type(value) is dict else enumerate(value):
+        if type(value) is dict and type(key) is not str:
+            return False
+        if (type(item) is dict or type(item) is list) and not _text_keys(item):
+            return False
+    return True
 
 
 def _construct(front: str, loader_class: Any) -> tuple[object, list[str]]:
