@@ -60,8 +60,20 @@ def slugify(name: str) -> str:
     return "".join(out).strip("-")
 
 
+# Most URLs: plain ASCII host, printable ASCII path without the characters _URL_FORBIDDEN
+# lists. They need no urlsplit (a third of a file's parse time went there); tests prove this
+# pattern accepts nothing the full check refuses.
+_SIMPLE_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][!#-&(-;=?-\[\]_a-z~]*)?")
+
+
 def is_http_url(value: str) -> bool:
     """True for an absolute http(s) URL with a host and nothing a feed could choke on."""
+    if len(value) <= 2048 and _SIMPLE_HTTP_URL.fullmatch(value) is not None:
+        return True
+    return _is_http_url_checked(value)
+
+
+def _is_http_url_checked(value: str) -> bool:
     if not value or len(value) > 2048 or _URL_FORBIDDEN.search(value) or _NOT_XML.search(value):
         return False
     try:

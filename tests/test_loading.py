@@ -23,7 +23,16 @@ from feeds.loading import (
     parse_article,
     parse_date,
 )
-from feeds.model import Problem, clean_line, clean_text, is_http_url, printable_path, slugify
+from feeds.model import (
+    _SIMPLE_HTTP_URL,
+    Problem,
+    _is_http_url_checked,
+    clean_line,
+    clean_text,
+    is_http_url,
+    printable_path,
+    slugify,
+)
 
 from .fuzz.strategies import YAML_TOKENS, dump, good_fields
 
@@ -229,6 +238,24 @@ def test_cleaned_text_is_xml_text(value: str) -> None:
 )
 def test_http_urls(url: str, ok: bool) -> None:
     assert is_http_url(url) is ok
+    assert _is_http_url_checked(url) is ok
+
+
+URL_PIECES = st.sampled_from(
+    ["http", "https", "HTTP", "ftp", "://", ":", "/", "//", "?", "#", "@", "[", "]", ":80", ":99999", ".", "-",
+     "a", "Z", "0", "%20", "%", " ", "\t", "\n", "<", ">", '"', "'", "`", "\\", "{", "}", "|", "^", "~", "é",
+     "\x7f", "\u2028", "例", "news.example", "x.y", "=", "&", ";", ",", "!", "$", "*", "+", "(", ")"]
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(URL_PIECES, max_size=14).map("".join))
+@example("http://a")
+@example("https://-/")
+@example("http://news.example:80/a?b=c#d")
+def test_the_quick_url_pattern_accepts_only_what_the_full_check_does(url: str) -> None:
+    if _SIMPLE_HTTP_URL.fullmatch(url):
+        assert _is_http_url_checked(url), url
 
 
 def test_names_that_slug_to_nothing_are_not_topics() -> None:
