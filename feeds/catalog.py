@@ -28,7 +28,15 @@ from .errors import ConfigError
 from .index import Index, IndexBuilder
 from .loading import FileState, LoadResult, is_article_name, load_file, scan_folder
 from .model import Problem
-from .snapshot import code_fingerprint, decode_result, encode_result, read_snapshot, snapshot_path, write_snapshot
+from .snapshot import (
+    SnapshotWriter,
+    code_fingerprint,
+    decode_result,
+    encode_result,
+    read_snapshot,
+    row_line,
+    snapshot_path,
+)
 
 log = logging.getLogger("feeds")
 PARALLEL_MIN_FILES = 2000  # below this, starting worker processes costs more than it saves
@@ -41,15 +49,22 @@ class RefreshReport:
     index: Index
 
 
-def parse_files(root: Path, rels: list[str], max_bytes: int, jobs: int) -> list[LoadResult]:
+LineSink = Callable[[str, bytes], None]  # (path, its encode_result row as a JSON line, with no state)
+
+
+def parse_files(
+    root: Path, rels: list[str], max_bytes: int, jobs: int, on_line: LineSink | None = None
+) -> list[LoadResult]:
     """Parse files, across `jobs` helper processes when there are enough files to pay off.
 
     Helpers are plain `python -c` processes (no fork of a threaded server, no re-import of
     anyone's __main__). They send one JSON line a file, which this process decodes as it
     arrives: parsing's garbage stays in the helpers, so this process keeps a compact heap.
+    `on_line`, when given, gets every file's row as a JSON line (the snapshot takes them as
+    they are, with no second encoding).
     """
     if jobs <= 1 or len(rels) < PARALLEL_MIN_FILES:
-        return [load_file(root, rel, max_bytes=max_bytes) for rel in rels]
+        return [_parsed_here(root, rel, max_bytes, on_line) for rel in rels]
     shares = [rels[i::jobs] for i in range(jobs)]
     results: list[LoadResult] = []
     selector = selectors.DefaultSelector()
@@ -77,8 +92,15 @@ def parse_files(root: Path, rels: list[str], max_bytes: int, jobs: int) -> list[
                 continue
             lines = (state[0] + chunk).split(b"\n")
             state[0] = lines.pop()
+            if not lines:
+                continue
             paths = state[1]  # rows come back in the order sent: reuse our path strings
-            results.extend(decode_result(json.loads(line), next(paths)) for line in lines)
+            rows = json.loads(b"[" + b",".join(lines) + b"]")  # one call for many rows: most of its cost is per call
+            for line, row in zip(lines, rows, strict=True):
+                result = decode_result(row, next(paths))
+                results.append(result)
+                if on_line is not None:
+                    on_line(result.path, line)
     done = {r.path for r in results}
     for proc, share in helpers:
         assert proc.stdout is not None
@@ -86,9 +108,20 @@ def parse_files(root: Path, rels: list[str], max_bytes: int, jobs: int) -> list[
         if proc.wait() != 0 or any(rel not in done for rel in share):
             missing = [rel for rel in share if rel not in done]
             log.warning("a parse helper failed; parsing its %d missing files here", len(missing))
-            results.extend(load_file(root, rel, max_bytes=max_bytes) for rel in missing)
+            results.extend(_parsed_here(root, rel, max_bytes, on_line) for rel in missing)
     selector.close()
     return results
+
+
+def _parsed_here(root: Path, rel: str, max_bytes: int, on_line: LineSink | None) -> LoadResult:
+    result = load_file(root, rel, max_bytes=max_bytes)
+    if on_line is not None:
+        on_line(rel, _row_line(result))
+    return result
+
+
+def _row_line(result: LoadResult) -> bytes:
+    return row_line(encode_result(result, None))
 
 
 _HELPER = "import sys; from feeds.catalog import _helper_main; _helper_main(*sys.argv[1:3])"
@@ -99,8 +132,7 @@ def _helper_main(root: str, max_bytes: str) -> None:
     gc.disable()  # short-lived: the rare cyclic garbage (recursive YAML aliases) dies with it
     out = sys.stdout.buffer
     for rel in json.loads(sys.stdin.buffer.read()):
-        row = encode_result(load_file(Path(root), rel, max_bytes=int(max_bytes)), None)
-        out.write(json.dumps(row, ensure_ascii=True).encode() + b"\n")
+        out.write(_row_line(load_file(Path(root), rel, max_bytes=int(max_bytes))) + b"\n")
     out.flush()
 
 
@@ -181,23 +213,21 @@ class Catalog:
         if self._snapshot:
             changes.update(read_snapshot(self._snapshot, code_fingerprint(self.max_bytes), states))
         to_parse = [rel for rel in states if rel not in changes]
-        for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
-            changes[result.path] = result
         if self._snapshot and to_parse:
-            self._save(changes, states)
-        del states
+            with SnapshotWriter(self._snapshot, code_fingerprint(self.max_bytes)) as writer:
+                for rel, result in changes.items():  # reused from the old snapshot, or skipped files
+                    if result is not None:
+                        writer.add(encode_result(result, states[rel][1] if rel in states else None))
+                for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs, writer.stamped(states)):
+                    changes[result.path] = result
+        else:
+            for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
+                changes[result.path] = result
+        states.clear()
         index = self._swap(changes)
         del changes
         _release_free_memory()
         return index
-
-    def _save(self, results: dict[str, LoadResult | None], states: dict[str, tuple[str, FileState]]) -> None:
-        assert self._snapshot is not None
-        rows = (encode_result(r, states[p][1] if p in states else None) for p, r in results.items() if r is not None)
-        try:
-            write_snapshot(self._snapshot, code_fingerprint(self.max_bytes), rows)
-        except OSError as exc:
-            log.warning("cannot write the snapshot %s: %s; the next start parses every file", self._snapshot, exc)
 
     # refresh -------------------------------------------------------------------------------
 

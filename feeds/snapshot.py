@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from .loading import FileState, LoadResult
 from .model import Article, Problem, Provider, intern, shared_provider
 
 _SOURCES = ("model.py", "loading.py", "snapshot.py")
+log = logging.getLogger("feeds")
 
 
 def code_fingerprint(max_bytes: int) -> str:
@@ -157,19 +159,116 @@ def read_snapshot(path: Path, fingerprint: str, wanted: Mapping[str, tuple[str, 
         return {}
 
 
+def row_line(row: list[Any]) -> bytes:
+    """One row as the JSON line the snapshot and the parse helpers' pipes carry."""
+    return json.dumps(row, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+class SnapshotWriter:
+    """Writes a snapshot as rows arrive: one JSON line a file after a header line, deflated;
+    atomically (temp file, then rename on close), so a reader never sees half a snapshot.
+
+    A write that fails (disk full, read-only folder) is logged once and the rest are dropped:
+    the snapshot only saves time, it must never stop a start.
+    """
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path = path
+        self._deflate = zlib.compressobj(1)
+        self._handle: Any = None
+        self._tmp: str | None = None
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, self._tmp = tempfile.mkstemp(dir=path.parent, prefix=".snapshot-")
+            self._handle = os.fdopen(fd, "wb")
+            self._write(json.dumps({"code": fingerprint}).encode() + b"\n")
+        except OSError as exc:
+            self._fail(exc)
+
+    def add(self, row: list[Any]) -> None:
+        self._write(row_line(row) + b"\n")
+
+    def add_line(self, line: bytes, path: str, state: FileState) -> None:
+        """A row as a parse helper encoded it (with no state), stamped with the file's state:
+        the row is not decoded and encoded again."""
+        if self._handle is None:
+            return
+        name = json.dumps(path)
+        prefix = f"[{name},null,".encode()
+        if not line.startswith(prefix):  # a bug of ours: no snapshot rather than a wrong one
+            log.warning("not writing the snapshot %s: a row for %r is not as expected", self.path, path)
+            self.discard()
+            return
+        fixed = f"[{name},[{state.size},{state.mtime_ns},{state.ino}],".encode()
+        self._write(fixed + line[len(prefix) :] + b"\n")
+
+    def stamped(self, states: Mapping[str, tuple[str, FileState]]) -> Callable[[str, bytes], None]:
+        """add_line for parse_files' on_line: the state is looked up in `states` by path."""
+
+        def add(path: str, line: bytes) -> None:
+            self.add_line(line, path, states[path][1])
+
+        return add
+
+    def _write(self, data: bytes) -> None:
+        if self._handle is None:
+            return
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+        if self._pending_bytes >= 1 << 18:  # deflate and write in big pieces: per call, both cost
+            self._flush()
+
+    def _flush(self) -> None:
+        data = b"".join(self._pending)
+        self._pending.clear()
+        self._pending_bytes = 0
+        try:
+            self._handle.write(self._deflate.compress(data))
+        except OSError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        log.warning("cannot write the snapshot %s: %s; the next start parses every file", self.path, exc)
+        self.discard()
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self._tmp is not None:
+            Path(self._tmp).unlink(missing_ok=True)
+            self._tmp = None
+
+    def close(self) -> None:
+        """Finish the file and put it in place (or nothing, after a failed write)."""
+        if self._handle is None or self._tmp is None:
+            return
+        self._flush()
+        if self._handle is None:
+            return
+        try:
+            self._handle.write(self._deflate.flush())
+            self._handle.close()
+            self._handle = None
+            os.replace(self._tmp, self.path)
+            self._tmp = None
+        except OSError as exc:
+            self._fail(exc)
+
+    def __enter__(self) -> SnapshotWriter:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.discard()
+
+
 def write_snapshot(path: Path, fingerprint: str, rows: Iterable[list[Any]]) -> None:
-    """One JSON line a file after a header line, deflated; written atomically (temp file +
-    rename), so a reader never sees half a snapshot."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".snapshot-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            deflate = zlib.compressobj(1)
-            handle.write(deflate.compress(json.dumps({"code": fingerprint}).encode() + b"\n"))
-            for row in rows:
-                handle.write(deflate.compress(json.dumps(row).encode() + b"\n"))
-            handle.write(deflate.flush())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """A whole snapshot at once (see SnapshotWriter)."""
+    with SnapshotWriter(path, fingerprint) as writer:
+        for row in rows:
+            writer.add(row)

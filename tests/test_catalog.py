@@ -236,6 +236,51 @@ def test_parallel_parse_gives_the_same_results(
     assert sorted(parallel, key=lambda r: r.path) == sorted(serial, key=lambda r: r.path)
 
 
+def test_snapshot_from_parallel_parse_reads_back_the_same(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helpers' rows go into the snapshot as they are, stamped with each file's state: a
+    warm start from it gives what the cold one gave, and a half-warm start keeps every row."""
+    for n in range(1, 31):
+        write_article(n, topics=["AI", f"T{n % 3}"])
+    write_article(99, raw="---\n- a list\n---\n")  # a problem is kept too
+    write_article(98, name='odd, "name",null,\n.txt')  # JSON-escaped, and holding what the stamp looks for
+    monkeypatch.setattr(catalog_module, "PARALLEL_MIN_FILES", 2)
+    cold = make(seeds_dir, tmp_path, jobs=2)
+    calls: list[str] = []
+    real = catalog_module.load_file
+
+    def counting(root: Path, rel: str, *, max_bytes: int):  # type: ignore[no-untyped-def]
+        calls.append(rel)
+        return real(root, rel, max_bytes=max_bytes)
+
+    monkeypatch.setattr(catalog_module, "load_file", counting)
+    monkeypatch.setattr(catalog_module, "PARALLEL_MIN_FILES", 10**9)  # count parses: all in this process
+    warm = make(seeds_dir, tmp_path, jobs=2)
+    assert calls == []
+    assert warm.index.site.articles == cold.index.site.articles
+    assert warm.index.problems == cold.index.problems and len(cold.index.problems) == 1
+    assert ids(warm.index) != [] and "https://news.example/a/98" in ids(warm.index)
+
+    write_article(5, title="Changed")
+    os.utime(seeds_dir / "005.txt", ns=(1, 10**18))
+    half = make(seeds_dir, tmp_path, jobs=2)  # reuses 31 rows, parses one, writes all 32
+    assert calls == ["005.txt"]
+    calls.clear()
+    again = make(seeds_dir, tmp_path, jobs=2)
+    assert calls == [] and again.index.site.articles == half.index.site.articles
+
+
+def test_an_unwritable_snapshot_folder_only_costs_the_snapshot(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_article(1)
+    (tmp_path / "snap").write_text("a file where the folder should be")
+    cat = make(seeds_dir, tmp_path)
+    assert ids(cat.index) == ["https://news.example/a/1"]
+    assert any("cannot write the snapshot" in record.getMessage() for record in caplog.records)
+
+
 def test_watcher_follows_file_events(seeds_dir: Path, tmp_path: Path, write_article: WriteArticle) -> None:
     write_article(1)
     cat = make(seeds_dir, tmp_path)
