@@ -19,20 +19,21 @@ def image_html(image: Image, alt: str) -> str:
 
 def article_html(article: Article) -> str:
     """Escaped HTML; every text from the data goes through html.escape."""
+    detail = article.detail  # once: each property would unpack (or look up) the packed text again
     parts: list[str] = []
-    if article.image is not None:
-        parts.append(f"<p>{image_html(article.image, article.title)}</p>")
-    if article.excerpt:
-        parts.append(f"<p>{_text(article.excerpt)}</p>")
-    for paragraph in article.body.split("\n\n") if article.body else ():
+    if detail.image is not None:
+        parts.append(f"<p>{image_html(detail.image, detail.title)}</p>")
+    if detail.excerpt:
+        parts.append(f"<p>{_text(detail.excerpt)}</p>")
+    for paragraph in detail.body.split("\n\n") if detail.body else ():
         if paragraph.strip():
             parts.append(f"<p>{_text(paragraph.strip())}</p>")
     if article.provider is not None:
         parts.append(f'<p>Source: <a href="{escape(article.provider.url)}">{_text(article.provider.name)}</a></p>')
-    if article.related:
+    if detail.related:
         parts.append("<h3>Related</h3>")
         parts.append("<ul>")
-        for related in article.related:
+        for related in detail.related:
             source = f" ({_text(related.provider.name)})" if related.provider else ""
             parts.append(f'<li><a href="{escape(related.url)}">{_text(related.title)}</a>{source}</li>')
         parts.append("</ul>")
