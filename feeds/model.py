@@ -331,6 +331,11 @@ _IMAGE_TYPES = {
 
 def image_mime_type(url: str) -> str:
     """MIME type from the URL's extension, from a fixed table so every machine agrees."""
-    path = urlsplit(url).path
+    if _SIMPLE_HTTP_URL.fullmatch(url) is not None:  # cut as urlsplit would, at a sixth of its cost
+        rest = url.partition("#")[0].partition("?")[0]
+        slash = rest.find("/", rest.index("://") + 3)
+        path = rest[slash:] if slash >= 0 else ""
+    else:
+        path = urlsplit(url).path
     ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
     return _IMAGE_TYPES.get(ext, "image/jpeg")

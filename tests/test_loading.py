@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -24,11 +25,13 @@ from feeds.loading import (
     parse_date,
 )
 from feeds.model import (
+    _IMAGE_TYPES,
     _SIMPLE_HTTP_URL,
     Problem,
     _is_http_url_checked,
     clean_line,
     clean_text,
+    image_mime_type,
     is_http_url,
     printable_path,
     slugify,
@@ -256,6 +259,18 @@ URL_PIECES = st.sampled_from(
 def test_the_quick_url_pattern_accepts_only_what_the_full_check_does(url: str) -> None:
     if _SIMPLE_HTTP_URL.fullmatch(url):
         assert _is_http_url_checked(url), url
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(["https://", "http://", "a.example", "/", ".", "jpg", "PNG", "webp", "?", "#", "x",
+                                 ":8080", "=", "&", "-", "_", "~"]), max_size=12).map("".join))  # fmt: skip
+@example("https://img.example/a.png?x=.gif#y.webp")
+@example("https://img.example")
+@example("https://img.example?x=/a.png")
+def test_image_types_match_what_urlsplit_gives(url: str) -> None:
+    path = urlsplit(url).path
+    ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    assert image_mime_type(url) == _IMAGE_TYPES.get(ext, "image/jpeg"), url
 
 
 def test_names_that_slug_to_nothing_are_not_topics() -> None:

@@ -8,8 +8,11 @@ from ..model import Article, Image
 
 
 def _text(value: str) -> str:
-    """Escape for an HTML text node (quotes need no escaping there)."""
-    return escape(value, quote=False)
+    """Escape for an HTML text node (quotes need no escaping there); most text needs nothing,
+    which three `in` tests find faster than html.escape's replaces."""
+    if "&" in value or "<" in value or ">" in value:
+        return escape(value, quote=False)
+    return value
 
 
 def image_html(image: Image, alt: str) -> str:
