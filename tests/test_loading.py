@@ -27,14 +27,20 @@ from feeds.loading import (
 from feeds.model import (
     _IMAGE_TYPES,
     _SIMPLE_HTTP_URL,
+    Detail,
+    Image,
     Problem,
+    Provider,
+    Related,
     _is_http_url_checked,
     clean_line,
     clean_text,
     image_mime_type,
     is_http_url,
+    pack_detail,
     printable_path,
     slugify,
+    unpack_detail,
 )
 
 from .fuzz.strategies import YAML_TOKENS, dump, good_fields
@@ -333,3 +339,24 @@ def test_lone_surrogate_escapes_in_a_huge_front_matter_are_a_problem_not_a_slow_
     with pytest.raises(ArticleError, match="invalid Unicode character escape code"):
         article(f'title: "x\\ud800"\na:\n{items}')
     assert article('title: "x\\ud800"\n').article.title == "x"
+
+
+TEXTS = st.one_of(st.text(max_size=12), st.sampled_from(["", "[x]", "\x1d", "a\x1fb", "\x1e", "1", "None"]))
+IMAGES = st.one_of(st.none(), st.builds(Image, TEXTS, st.one_of(st.none(), st.integers(0, 5000)), st.none()))
+RELATED_ITEMS = st.builds(
+    Related,
+    TEXTS,
+    TEXTS,
+    TEXTS,
+    st.one_of(st.none(), st.datetimes(timezones=st.just(UTC))),
+    st.one_of(st.none(), st.builds(Provider, TEXTS, TEXTS)),
+    IMAGES,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.builds(Detail, TEXTS, TEXTS, TEXTS, IMAGES, st.lists(RELATED_ITEMS, max_size=3).map(tuple)))
+@example(Detail("[Update] a title", "", "", None, ()))
+@example(Detail("t", related=(Related("r", "https://a.example/", provider=Provider("", "a.example")),)))
+def test_packed_text_comes_back_the_same(detail: Detail) -> None:
+    assert unpack_detail.__wrapped__(pack_detail(detail)) == detail

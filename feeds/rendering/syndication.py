@@ -81,13 +81,12 @@ def _text(value: str) -> str:
 
 def _attr(value: str) -> str:
     """Escape a double-quoted attribute value as lxml does: also the quote, newline, return and tab."""
-    if not any(ch in value for ch in _ATTR_SPECIAL):
+    if not (
+        "&" in value or "<" in value or ">" in value or '"' in value or "\n" in value or "\r" in value or "\t" in value
+    ):
         return value
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     return value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
-
-
-_ATTR_SPECIAL = ("&", "<", ">", '"', "\n", "\r", "\t")
 
 
 def _image_attrs(image: Image | None) -> tuple[str, str]:
