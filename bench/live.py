@@ -84,38 +84,61 @@ print(json.dumps({"start": first, "articles": len(articles), "bytes_per_article"
 RENDER = """
 import sys, time, json, random, statistics
 from pathlib import Path
+from feedgen.feed import FeedGenerator
 from feeds.catalog import Catalog
 from feeds.outputs import Outputs, RenderCache
-from feeds.rendering import FeedSpec, Urls, render_rss, syndication
+from feeds.rendering import syndication
+from feeds.rendering.content import article_html
+from feeds import model
 cat = Catalog(Path(sys.argv[1]), max_bytes=1 << 20, snapshot_dir=Path(sys.argv[2]), jobs=2)
 index = cat.index
 now = time.time()
-rng = random.Random(1)
 slugs = [s for s, g in index.topics.items() if len(g.articles) >= 50]
-ours, cold, ref = [], [], []
 everything = list(index.site.articles)
-for g in index.providers.values():  # serving warms entries: every article is in its provider's feed
-    Outputs('feeds', RenderCache()).feed(index, g, 'rss', 'https://b.example', now, 50, False)
-for i in range(int(sys.argv[3])):
-    slug = rng.choice(slugs)
-    group = index.topics[slug]
+picks = [random.Random(1).choice(slugs) for _ in range(int(sys.argv[3]))]
+
+def ours(slug):
     t = time.perf_counter()
-    Outputs('feeds', RenderCache()).feed(index, group, 'rss', 'https://b.example', now, 50, False)
-    ours.append(time.perf_counter() - t)
-    syndication._FRAGMENTS.clear()
+    Outputs('feeds', RenderCache()).feed(index, index.topics[slug], 'rss', 'https://b.example', now, 50, False)
+    return time.perf_counter() - t
+
+def reference(slug):  # straightforward: scan and sort per request, feedgen for the whole feed
     t = time.perf_counter()
-    Outputs('feeds', RenderCache()).feed(index, group, 'rss', 'https://b.example', now, 50, False)
-    cold.append(time.perf_counter() - t)
-    t = time.perf_counter()  # the reference: scan the corpus and sort, per request
     picked = sorted((a for a in everything if any(index.topic_slugs.get(s) == slug for s in a.topics)
                      and a.timestamp <= now), key=lambda a: (-a.timestamp, a.id))[:50]
-    render_rss(FeedSpec('topic', slug, group.name, 'd', Urls('https://b.example'), tuple(picked),
-                        index.topics_of, 'feeds', 'feeds'))
-    ref.append(time.perf_counter() - t)
-print(json.dumps({"ours_ms": statistics.median(ours) * 1e3, "cold_ms": statistics.median(cold) * 1e3,
+    fg = FeedGenerator()
+    fg.title(index.topics[slug].name)
+    fg.link(href='https://b.example/topics/' + slug, rel='alternate')
+    fg.description('Newest articles about ' + index.topics[slug].name)
+    for a in picked:
+        fe = fg.add_entry(order='append')
+        fe.id(a.id)
+        fe.title(a.title)
+        fe.link(href=a.id)
+        fe.description(a.excerpt or a.title)
+        fe.content(article_html(a))
+        fe.published(a.published)
+        if a.image is not None:
+            fe.enclosure(a.image.url, '0', a.image.mime_type)
+        for _, name in index.topics_of(a):
+            fe.category(term=name)
+    fg.rss_str()
+    return time.perf_counter() - t
+
+# Warm: every entry already written once (a running server renders each article in its
+# provider's feed, the site feed and its topics' feeds); the feed itself is not cached.
+for g in index.providers.values():
+    Outputs('feeds', RenderCache()).feed(index, g, 'rss', 'https://b.example', now, 10**6, False)
+warm = [ours(slug) for slug in picks]
+cold = []  # nothing rendered or unpacked before: each entry is written for this feed
+for slug in picks:
+    syndication._FRAGMENTS.clear()
+    model.unpack_detail.cache_clear()
+    cold.append(ours(slug))
+ref = [reference(slug) for slug in picks]
+print(json.dumps({"ours_ms": statistics.median(warm) * 1e3, "cold_ms": statistics.median(cold) * 1e3,
                   "ref_ms": statistics.median(ref) * 1e3}))
 """
-
 RELOAD = """
 import sys, time, json, random, os, threading
 from pathlib import Path
@@ -214,10 +237,17 @@ def main() -> None:
         ),
         ("file written to change served, p99", f"{reload['p99']:.2f} s (p50 {reload['p50']:.2f})", "-", "-", "<= 2 s"),
         (
-            "one uncached 50-item RSS feed, median",
+            "one uncached 50-item RSS feed, median (entries written before)",
             f"{render['ours_ms']:.2f} ms",
             f"{render['ref_ms']:.1f} ms",
             f"{render['ours_ms'] / render['ref_ms']:.3f}",
+            "<= 3 ms",
+        ),
+        (
+            "the same, nothing rendered or unpacked before",
+            f"{render['cold_ms']:.2f} ms",
+            f"{render['ref_ms']:.1f} ms",
+            f"{render['cold_ms'] / render['ref_ms']:.3f}",
             "<= 3 ms",
         ),
     ]
