@@ -446,15 +446,15 @@ def _parse_with_libyaml(front: str) -> tuple[object, list[str]]:
 
 # Where yaml_rs (YAML 1.2, Rust) and our libyaml loader could read the same text differently,
 # or where only libyaml's path has our limits and messages: tags, anchors and aliases, complex
-# keys, directives, merge keys, block scalars, the 1.1 `=` value, number forms the two schemas
+# and empty keys, directives, merge keys, block scalars, the 1.1 `=` value, number forms the two schemas
 # type apart (017, 0o17, 09, _1, 1e3, -.5, very long digit runs), escaped surrogates, tabs
 # that indent, characters libyaml refuses, and line breaks only YAML 1.1 knows (NEL, LS, PS).
 # A match anywhere, even inside a quoted string, only sends the file down the libyaml path;
 # tests/test_quick_yaml.py checks that both paths agree on everything else.
-_TOKEN = re.compile(r"[\s\[\]{},][-+._0-9!&*?%@`=<|>]")  # a token that may be one of these starts
-_JSON_KEY_TOKEN = re.compile(r"[\"']:[-+._0-9!&*?%@`=<|>]")  # so does one right after `"key":`
+_TOKEN = re.compile(r"[\s\[\]{},][-+._0-9!&*?%@`=<|>:]")  # a token that may be one of these starts
+_JSON_KEY_TOKEN = re.compile(r"[\"']:[-+._0-9!&*?%@`=<|>:]")  # so does one right after `"key":`
 _RISKY_TOKEN = re.compile(
-    r"[!&*?%@`=|>]|<<|[-+]?(?:0[0-9_oObBxX]|_|\.?[0-9][0-9_]*(?:\.[0-9_]*)?[eE])|[-+]\.[0-9]|[0-9]{16}"
+    r"[!&*?%@`=|>]|<<|:(?:\s|$)|[-+]?(?:0[0-9_oObBxX]|_|\.?[0-9][0-9_]*(?:\.[0-9_]*)?[eE])|[-+]\.[0-9]|[0-9]{16}"
 )
 # Escaped surrogates; tab indentation; document markers (only a test can put them in a front)
 _RISKY_TEXT = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]|\n *\t|\n(?:---|\.\.\.)")
@@ -475,16 +475,26 @@ def _risky(front: str) -> bool:
                 return True
     if ("\\" in text or "\t" in text or "\n--" in text or "\n.." in text) and _RISKY_TEXT.search(text):
         return True
-    if _NOT_YAML.search(text) is not None:
+    if _has_control(text):
         return True
     return not text.isascii() and any(ch in text for ch in _YAML_11_BREAKS)
+
+
+_ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+
+def _has_control(text: str) -> bool:
+    """_NOT_YAML.search(text) is not None, faster for ASCII text (one C pass, no pattern)."""
+    if text.isascii():
+        return bool(text.encode("ascii").translate(None, _ASCII_ALLOWED))
+    return _NOT_YAML.search(text) is not None
 
 
 def _quick_parse(front: str) -> dict[str, Any] | None:
     """The front matter as yaml_rs reads it (about ten times faster than libyaml's nodes
     walked in Python), or None to let libyaml read it: when the text is _risky,
     yaml_rs refuses it (libyaml then gives the message), finds a duplicate key (libyaml's path
-    warns and goes on), or gives anything but a mapping with text keys all the way down."""
+    warns and goes on), or gives anything but a mapping, or a list or mapping as a key."""
     if _risky(front):
         return None
     try:
@@ -495,7 +505,13 @@ def _quick_parse(front: str) -> dict[str, Any] | None:
         if type(exc).__name__ != "PanicException":
             raise
         return None
-    return value if type(value) is dict and _text_keys(value) else None
+    if type(value) is not dict:
+        return None
+    # Keys that are not text: a number, true or null reads the same in both (their forms are
+    # screened above); a list or mapping as a key (libyaml refuses it) needs a bracket.
+    if ("[" in front or "{" in front) and not _text_keys(value):
+        return None
+    return value
 
 
 def _text_keys(value: dict[Any, Any] | list[Any]) -> bool:

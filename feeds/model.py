@@ -42,9 +42,15 @@ def clean_text(value: str) -> str:
 
 def clean_line(value: str) -> str:
     """clean_text, then fold runs of whitespace into one space: for titles and names."""
-    return _SPACES.sub(" ", clean_text(value)).strip()
+    value = clean_text(value)
+    # After clean_text, ASCII text can hold no whitespace but space, tab, newline and return:
+    # with no run of them there is nothing to fold (most titles; the pattern costs more).
+    if value.isascii() and not ("  " in value or "\t" in value or "\n" in value or "\r" in value):
+        return value.strip()
+    return _SPACES.sub(" ", value).strip()
 
 
+@lru_cache(maxsize=8192)  # topic names repeat across articles by the thousand
 def slugify(name: str) -> str:
     """The URL key of a topic: case, spaces and punctuation folded, non-ASCII letters kept."""
     folded = unicodedata.normalize("NFKC", name).casefold()

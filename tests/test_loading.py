@@ -360,3 +360,15 @@ RELATED_ITEMS = st.builds(
 @example(Detail("t", related=(Related("r", "https://a.example/", provider=Provider("", "a.example")),)))
 def test_packed_text_comes_back_the_same(detail: Detail) -> None:
     assert unpack_detail.__wrapped__(pack_detail(detail)) == detail
+
+
+ASCII_AND_SOME = st.text(st.one_of(st.characters(max_codepoint=0x7F), st.sampled_from(["\x85", "\xa0", "é", "\u2028"])))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(ASCII_AND_SOME)
+def test_the_quick_text_checks_agree_with_their_patterns(text: str) -> None:
+    from feeds import loading, model
+
+    assert loading._has_control(text) == (loading._NOT_YAML.search(text) is not None)
+    assert clean_line(text) == model._SPACES.sub(" ", clean_text(text)).strip()

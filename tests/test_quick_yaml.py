@@ -31,8 +31,10 @@ def same(a: Any, b: Any) -> bool:
     """Equal values of equal types all the way down (True is not 1, 1 is not 1.0; nan is nan)."""
     if type(a) is not type(b):
         return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, dict):  # keys compared by `same` too: a `.nan` key is equal to no key
+        return len(a) == len(b) and all(
+            same(ka, kb) and same(va, vb) for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True)
+        )
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and math.isnan(a):
