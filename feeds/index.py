@@ -76,8 +76,8 @@ class Index:
         return out
 
 
-def _sort_key(article: Article) -> tuple[float, str]:
-    return (-article.timestamp, article.id)
+def _sort_key(article: Article) -> tuple[int, str]:
+    return (-article.published_us, article.id)
 
 
 def _fold(spelling: str) -> str:
@@ -174,7 +174,7 @@ class IndexBuilder:
         """The newer date wins, then the path that sorts first."""
         found = self._candidates.get(article_id)
         if isinstance(found, list):
-            return min(found, key=lambda a: (-a.timestamp, a.path))
+            return min(found, key=lambda a: (-a.published_us, a.path))
         return found
 
     # groups --------------------------------------------------------------------------------

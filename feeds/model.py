@@ -14,7 +14,7 @@ import sys
 import unicodedata
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
@@ -268,7 +268,7 @@ class Article(NamedTuple):
 
     id: str  # the permanent URL: GUID, Atom id and JSON Feed id everywhere
     path: str  # relative to the seeds folder, for problems and duplicate rules
-    published: datetime  # aware, UTC
+    published_us: int  # microseconds since 1970 UTC: sorts and keys with no datetime object
     packed: bytes  # pack_detail(Detail): title, excerpt, body, lead image, related
     provider: Provider | None = None
     topics: tuple[str, ...] = ()  # display spellings as written, cleaned
@@ -306,8 +306,24 @@ class Article(NamedTuple):
         return self.detail.related
 
     @property
+    def published(self) -> datetime:
+        """The publication date, aware, UTC (made when asked: outputs read it, sorting does not)."""
+        return EPOCH_UTC + timedelta(microseconds=self.published_us)
+
+    @property
     def timestamp(self) -> float:
-        return self.published.timestamp()
+        """Seconds since 1970, the same float datetime.timestamp() gives."""
+        return self.published_us / 1_000_000
+
+
+EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+MIN_US = (datetime(1, 1, 1, tzinfo=UTC) - EPOCH_UTC) // timedelta(microseconds=1)
+MAX_US = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - EPOCH_UTC) // timedelta(microseconds=1)
+
+
+def micros(when: datetime) -> int:
+    """An aware datetime as microseconds since 1970 UTC, exactly."""
+    return (when - EPOCH_UTC) // timedelta(microseconds=1)
 
 
 _NUMBERS: dict[float, float] = {}
@@ -337,7 +353,9 @@ def make_article(
     digest: int = 0,
 ) -> Article:
     detail = Detail(title, excerpt, body, images[0] if images else None, related)
-    return Article(id, path, published, pack_detail(detail), provider, topics, _small(quality), _small(heat), digest)
+    return Article(
+        id, path, micros(published), pack_detail(detail), provider, topics, _small(quality), _small(heat), digest
+    )
 
 
 Severity = Literal["error", "warning"]

@@ -15,13 +15,12 @@ import os
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ._version import __version__
 from .loading import FileState, LoadResult
-from .model import Article, Problem, Provider, intern, shared_provider
+from .model import MAX_US, MIN_US, Article, Problem, Provider, intern, shared_provider
 
 _SOURCES = ("model.py", "loading.py", "snapshot.py")
 log = logging.getLogger("feeds")
@@ -60,7 +59,7 @@ def encode_result(result: LoadResult, state: FileState | None) -> list[Any]:
     if a is not None:
         article = [
             a.id,
-            a.published.isoformat(),
+            a.published_us,
             base64.b64encode(a.packed).decode("ascii"),
             [a.provider.name, a.provider.domain] if a.provider else None,
             list(a.topics),
@@ -84,10 +83,10 @@ def decode_result(row: Any, same_path: str | None = None) -> LoadResult:
     decoded: Article | None = None
     if article is not None:
         uid, published, packed, provider, topics, quality, heat, digest = article
-        when = datetime.fromisoformat(published)
         if (
             not isinstance(uid, str)
-            or when.tzinfo is None
+            or type(published) is not int
+            or not MIN_US <= published <= MAX_US
             or not isinstance(topics, list)
             or not all(isinstance(t, str) for t in topics)
             or not all(v is None or type(v) in (int, float) for v in (quality, heat))
@@ -97,7 +96,7 @@ def decode_result(row: Any, same_path: str | None = None) -> LoadResult:
         decoded = Article(
             uid,
             path,
-            when,
+            published,
             base64.b64decode(packed, validate=True),
             _provider_in(provider),
             tuple(intern(t) for t in topics),
