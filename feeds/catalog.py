@@ -36,6 +36,7 @@ from .snapshot import (
     read_snapshot,
     row_line,
     snapshot_path,
+    state_key,
 )
 
 log = logging.getLogger("feeds")
@@ -155,11 +156,6 @@ def _release_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _key(state: FileState | None) -> int | None:
-    """A file's state as one int: ints and tuples of ints hash the same in every process."""
-    return None if state is None else hash((state.size, state.mtime_ns, state.ino))
-
-
 def _stat(root: Path, rel: str) -> FileState | None:
     try:
         info = os.lstat(root / rel)
@@ -186,7 +182,7 @@ class Catalog:
         self.max_bytes = max_bytes
         self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
         self._builder = IndexBuilder(site_title)
-        self._states: dict[str, int | None] = {}  # path -> _key(its FileState): one int a file
+        self._states: dict[str, int | None] = {}  # path -> state_key(its FileState): one int a file
         self._lock = threading.Lock()
         self._logged: set[Problem] = set()
         self._snapshot = snapshot_path(snapshot_dir, root) if snapshot_dir else None
@@ -203,27 +199,31 @@ class Catalog:
 
     def _load_everything(self) -> Index:
         changes: dict[str, LoadResult | None] = {}
-        states: dict[str, tuple[str, FileState]] = {}
+        # path -> the same string, so rows and articles share the scan's copy. No per-file
+        # object lives through the start but those that stay: short-lived ones (file states,
+        # say) would leave holes between the articles that the allocator never gives back.
+        paths: dict[str, str] = {}
         for rel, state, skipped in scan_folder(self.root):
-            self._states[rel] = _key(state)
+            self._states[rel] = state_key(state)
             if state is None:
                 changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
             else:
-                states[rel] = (rel, state)
+                paths[rel] = rel
+        fingerprint = code_fingerprint(self.max_bytes)
         if self._snapshot:
-            changes.update(read_snapshot(self._snapshot, code_fingerprint(self.max_bytes), states))
-        to_parse = [rel for rel in states if rel not in changes]
+            changes.update(read_snapshot(self._snapshot, fingerprint, paths, self._states))
+        to_parse = [rel for rel in paths if rel not in changes]
         if self._snapshot and to_parse:
-            with SnapshotWriter(self._snapshot, code_fingerprint(self.max_bytes)) as writer:
+            with SnapshotWriter(self._snapshot, fingerprint) as writer:
                 for rel, result in changes.items():  # reused from the old snapshot, or skipped files
                     if result is not None:
-                        writer.add(encode_result(result, states[rel][1] if rel in states else None))
-                for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs, writer.stamped(states)):
+                        writer.add(encode_result(result, self._states.get(rel)))
+                for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs, writer.stamped(self._states)):
                     changes[result.path] = result
         else:
             for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
                 changes[result.path] = result
-        states.clear()
+        paths.clear()
         index = self._swap(changes)
         del changes
         _release_free_memory()
@@ -242,7 +242,7 @@ class Catalog:
             if paths is None:
                 seen: dict[str, int | None] = {}
                 for rel, state, skipped in scan_folder(self.root):
-                    seen[rel] = key = _key(state)
+                    seen[rel] = key = state_key(state)
                     if state is None:
                         if rel not in self._states:
                             changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
@@ -263,8 +263,8 @@ class Catalog:
                         if rel in states:
                             del states[rel]
                             changes[rel] = None
-                    elif states.get(rel) != _key(state):
-                        states[rel] = _key(state)
+                    elif states.get(rel) != state_key(state):
+                        states[rel] = state_key(state)
                         changes[rel] = None
             to_parse = [rel for rel, result in changes.items() if result is None and rel in states]
             for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):

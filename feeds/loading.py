@@ -827,31 +827,44 @@ def scan_folder(root: Path) -> Iterator[tuple[str, FileState | None, str | None]
     """Every article file below root: (relative path, state, or None and why it is skipped).
 
     Subfolders are read (hidden ones are not); symlinked folders are never followed.
+    A folder's entries are kept only as names and kinds, and each file's stat only while it is
+    looked at: 100,000 DirEntry objects with their cached stat results left a million freed
+    small objects between the articles, memory the allocator never gave back.
     """
     stack = [""]
     while stack:
         rel_dir = stack.pop()
+        folder = os.path.join(root, rel_dir) if rel_dir else os.fspath(root)
         try:
-            entries = sorted(os.scandir(root / rel_dir if rel_dir else root), key=lambda e: e.name)
+            with os.scandir(folder) as listing:
+                kinds = {entry.name: _entry_kind(entry) for entry in listing if not entry.name.startswith(".")}
         except OSError:
             continue
-        for entry in entries:
-            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if entry.name.startswith("."):
+        for name in sorted(kinds):
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            kind = kinds[name]
+            if kind == "dir":
+                stack.append(rel)
+                continue
+            if kind == "linked dir":
+                yield rel, None, "symlinked folders are not followed"
+                continue
+            if kind is None or not is_article_name(name):
                 continue
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(rel)
-                    continue
-                if entry.is_symlink() and entry.is_dir(follow_symlinks=True):
-                    yield rel, None, "symlinked folders are not followed"
-                    continue
-            except OSError:
-                continue
-            if not is_article_name(entry.name):
-                continue
-            try:
-                info = entry.stat(follow_symlinks=False)
+                info = os.lstat(os.path.join(folder, name))
             except OSError:
                 continue
             yield rel, FileState(info.st_size, info.st_mtime_ns, info.st_ino), None
+
+
+def _entry_kind(entry: os.DirEntry[str]) -> str | None:
+    """'dir', 'linked dir' (a symlink to a folder), 'file' (anything else), None (unreadable)."""
+    try:
+        if entry.is_dir(follow_symlinks=False):
+            return "dir"
+        if entry.is_symlink() and entry.is_dir(follow_symlinks=True):
+            return "linked dir"
+    except OSError:
+        return None
+    return "file"

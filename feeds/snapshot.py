@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -27,8 +28,10 @@ log = logging.getLogger("feeds")
 
 
 def code_fingerprint(max_bytes: int) -> str:
-    """Changes whenever the code or the setting that turns files into articles changes."""
-    digest = hashlib.blake2b(f"{__version__}\0{max_bytes}".encode(), digest_size=12)
+    """Changes whenever the code or the setting that turns files into articles changes (and
+    with Python's version, whose tuple hash makes state_key)."""
+    python = ".".join(map(str, sys.version_info[:2]))
+    digest = hashlib.blake2b(f"{__version__}\0{max_bytes}\0{python}".encode(), digest_size=12)
     here = Path(__file__).parent
     for name in _SOURCES:
         digest.update((here / name).read_bytes())
@@ -53,7 +56,13 @@ def _provider_in(value: Any) -> Provider | None:
     return shared_provider(name, domain)
 
 
-def encode_result(result: LoadResult, state: FileState | None) -> list[Any]:
+def state_key(state: FileState | None) -> int | None:
+    """A file's size, mtime and inode as one int (ints and tuples of ints hash the same in every
+    process of one Python version): what the catalog keeps a file and a snapshot row carries."""
+    return None if state is None else hash((state.size, state.mtime_ns, state.ino))
+
+
+def encode_result(result: LoadResult, key: int | None) -> list[Any]:
     a = result.article
     article = None
     if a is not None:
@@ -68,8 +77,7 @@ def encode_result(result: LoadResult, state: FileState | None) -> list[Any]:
             a.digest,
         ]
     problems = [[p.field, p.message, p.severity] for p in result.problems]
-    fixed = [state.size, state.mtime_ns, state.ino] if state else None
-    return [result.path, fixed, article, problems]
+    return [result.path, key, article, problems]
 
 
 def decode_result(row: Any, same_path: str | None = None) -> LoadResult:
@@ -137,10 +145,12 @@ def _batches(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
         yield batch
 
 
-def read_snapshot(path: Path, fingerprint: str, wanted: Mapping[str, tuple[str, FileState]]) -> dict[str, LoadResult]:
-    """The snapshot's results for the files in `wanted` (path -> the same path, its state)
-    whose state is unchanged; nothing at all when the snapshot is missing, stale or corrupt.
-    Other rows are skipped undecoded; kept ones use `wanted`'s path strings."""
+def read_snapshot(
+    path: Path, fingerprint: str, paths: Mapping[str, str], keys: Mapping[str, int | None]
+) -> dict[str, LoadResult]:
+    """The snapshot's results for the files in `paths` (path -> the same path string) whose
+    state_key in `keys` is unchanged; nothing at all when the snapshot is missing, stale or
+    corrupt. Other rows are skipped undecoded; kept ones use `paths`' strings."""
     out: dict[str, LoadResult] = {}
     try:
         lines = _lines(path)
@@ -149,9 +159,9 @@ def read_snapshot(path: Path, fingerprint: str, wanted: Mapping[str, tuple[str, 
             return {}
         for batch in _batches(lines, 512):  # one json.loads per batch: most of its cost is per call
             for row in json.loads(b"[" + b",".join(batch) + b"]"):
-                known = wanted.get(row[0])
-                if known is not None and row[1] == [known[1].size, known[1].mtime_ns, known[1].ino]:
-                    result = decode_result(row, known[0])
+                same = paths.get(row[0])
+                if same is not None and type(row[1]) is int and row[1] == keys.get(same):
+                    result = decode_result(row, same)
                     out[result.path] = result
         return out
     except Exception:
@@ -189,7 +199,7 @@ class SnapshotWriter:
     def add(self, row: list[Any]) -> None:
         self._write(row_line(row) + b"\n")
 
-    def add_line(self, line: bytes, path: str, state: FileState) -> None:
+    def add_line(self, line: bytes, path: str, key: int | None) -> None:
         """A row as a parse helper encoded it (with no state), stamped with the file's state:
         the row is not decoded and encoded again."""
         if self._handle is None:
@@ -200,14 +210,14 @@ class SnapshotWriter:
             log.warning("not writing the snapshot %s: a row for %r is not as expected", self.path, path)
             self.discard()
             return
-        fixed = f"[{name},[{state.size},{state.mtime_ns},{state.ino}],".encode()
+        fixed = f"[{name},{json.dumps(key)},".encode()
         self._write(fixed + line[len(prefix) :] + b"\n")
 
-    def stamped(self, states: Mapping[str, tuple[str, FileState]]) -> Callable[[str, bytes], None]:
-        """add_line for parse_files' on_line: the state is looked up in `states` by path."""
+    def stamped(self, keys: Mapping[str, int | None]) -> Callable[[str, bytes], None]:
+        """add_line for parse_files' on_line: the state_key is looked up in `keys` by path."""
 
         def add(path: str, line: bytes) -> None:
-            self.add_line(line, path, states[path][1])
+            self.add_line(line, path, keys.get(path))
 
         return add
 

@@ -210,15 +210,21 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     path = snapshot.snapshot_path(tmp_path / "snap", seeds_dir)
     header, row = zlib.decompress(path.read_bytes()).splitlines()
     code = json.loads(header)["code"]
-    wanted = {rel: (rel, state) for rel, state, _ in scan_folder(seeds_dir) if state}
-    assert len(snapshot.read_snapshot(path, code, wanted)) == 1
-    for field, value in ((1, "not a date"), (2, "not base64!"), (4, "not a list")):
+    keys = {rel: snapshot.state_key(state) for rel, state, _ in scan_folder(seeds_dir) if state}
+    paths = {rel: rel for rel in keys}
+    assert len(snapshot.read_snapshot(path, code, paths, keys)) == 1
+    for field, value in ((1, "not a date"), (1, 10**30), (1, True), (2, "not base64!"), (4, "not a list")):
         bad = json.loads(row)
         bad[2][field] = value
         path.write_bytes(zlib.compress(header + b"\n" + json.dumps(bad).encode()))
-        assert snapshot.read_snapshot(path, code, wanted) == {}, field
+        assert snapshot.read_snapshot(path, code, paths, keys) == {}, field
+    for state in ([1, 2, 3], None, "x", 1.5):  # a row's state not this file's key: skipped, not trusted
+        bad = json.loads(row)
+        bad[1] = state
+        path.write_bytes(zlib.compress(header + b"\n" + json.dumps(bad).encode()))
+        assert snapshot.read_snapshot(path, code, paths, keys) == {}, state
     path.write_bytes(zlib.compress(header + b"\n" + row)[:-5])  # cut short
-    assert snapshot.read_snapshot(path, code, wanted) == {}
+    assert snapshot.read_snapshot(path, code, paths, keys) == {}
     assert ids(make(seeds_dir, tmp_path).index) == ["https://news.example/a/1"]
 
 
