@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any
 from .errors import ConfigError
 from .index import Index, IndexBuilder
 from .loading import FileState, LoadResult, is_article_name, load_file, scan_folder
-from .model import Problem
+from .model import Article, Problem
 from .snapshot import (
     SnapshotWriter,
     code_fingerprint,
@@ -198,7 +198,7 @@ class Catalog:
         return index
 
     def _load_everything(self) -> Index:
-        changes: dict[str, LoadResult | None] = {}
+        changes: dict[str, LoadResult | Article | None] = {}
         # path -> the same string, so rows and articles share the scan's copy. No per-file
         # object lives through the start but those that stay: short-lived ones (file states,
         # say) would leave holes between the articles that the allocator never gives back.
@@ -274,7 +274,7 @@ class Catalog:
             self._states = states  # only once swapped: a failed reload is tried again next time
             return RefreshReport(len(changes), len(to_parse), self.index)
 
-    def _swap(self, changes: dict[str, LoadResult | None]) -> Index:
+    def _swap(self, changes: Mapping[str, LoadResult | Article | None]) -> Index:
         index = self._builder.apply(changes)
         self._log_new_problems(index.problems)
         self.index = index  # the one-step swap: readers take self.index once per request

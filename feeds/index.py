@@ -116,15 +116,17 @@ class IndexBuilder:
         self._provider_names: dict[str, dict[str, int]] = {}  # domain -> name -> articles
         self.index: Index | None = None
 
-    def apply(self, changes: Mapping[str, LoadResult | None]) -> Index:
-        """Files replaced (a LoadResult) or removed (None) -> the new index."""
+    def apply(self, changes: Mapping[str, LoadResult | Article | None]) -> Index:
+        """Files replaced (a LoadResult, or an Article alone for a file with no problems) or
+        removed (None) -> the new index."""
         touched: set[str] = set()
         for path, result in changes.items():
             old = self._articles.get(path)
             if old is not None:
                 touched.add(old.id)
-            if result is not None and result.article is not None:
-                touched.add(result.article.id)
+            article = result.article if isinstance(result, LoadResult) else result
+            if article is not None:
+                touched.add(article.id)
         before = {article_id: self._winner(article_id) for article_id in touched}
         for path, result in changes.items():
             old = self._articles.pop(path, None)
@@ -133,11 +135,15 @@ class IndexBuilder:
                 self._drop_candidate(old)
             if result is None:
                 continue
-            if result.problems:
-                self._file_problems[path] = result.problems
-            if result.article is not None:
-                self._articles[path] = result.article
-                self._add_candidate(result.article)
+            if isinstance(result, LoadResult):
+                if result.problems:
+                    self._file_problems[path] = result.problems
+                article = result.article
+            else:
+                article = result
+            if article is not None:
+                self._articles[path] = article
+                self._add_candidate(article)
         removed: list[Article] = []
         added: list[Article] = []
         for article_id in touched:

@@ -62,7 +62,9 @@ def state_key(state: FileState | None) -> int | None:
     return None if state is None else hash((state.size, state.mtime_ns, state.ino))
 
 
-def encode_result(result: LoadResult, key: int | None) -> list[Any]:
+def encode_result(result: LoadResult | Article, key: int | None) -> list[Any]:
+    if isinstance(result, Article):  # a file with no problems, as read_snapshot gives it
+        result = LoadResult(result.path, result)
     a = result.article
     article = None
     if a is not None:
@@ -88,31 +90,33 @@ def decode_result(row: Any, same_path: str | None = None) -> LoadResult:
     if not isinstance(path, str) or (same_path is not None and same_path != path):
         raise ValueError("path")
     path = same_path or path
-    decoded: Article | None = None
-    if article is not None:
-        uid, published, packed, provider, topics, quality, heat, digest = article
-        if (
-            not isinstance(uid, str)
-            or type(published) is not int
-            or not MIN_US <= published <= MAX_US
-            or not isinstance(topics, list)
-            or not all(isinstance(t, str) for t in topics)
-            or not all(v is None or type(v) in (int, float) for v in (quality, heat))
-            or type(digest) is not int
-        ):
-            raise ValueError("article")
-        decoded = Article(
-            uid,
-            path,
-            published,
-            base64.b64decode(packed, validate=True),
-            _provider_in(provider),
-            tuple(intern(t) for t in topics),
-            quality,
-            heat,
-            digest,
-        )
+    decoded = None if article is None else _decode_article(article, path)
     return LoadResult(path, decoded, tuple(Problem(path, f, m, s) for f, m, s in problems))
+
+
+def _decode_article(article: Any, path: str) -> Article:
+    uid, published, packed, provider, topics, quality, heat, digest = article
+    if (
+        not isinstance(uid, str)
+        or type(published) is not int
+        or not MIN_US <= published <= MAX_US
+        or not isinstance(topics, list)
+        or not all(isinstance(t, str) for t in topics)
+        or not all(v is None or type(v) in (int, float) for v in (quality, heat))
+        or type(digest) is not int
+    ):
+        raise ValueError("article")
+    return Article(
+        uid,
+        path,
+        published,
+        base64.b64decode(packed, validate=True),
+        _provider_in(provider),
+        tuple(intern(t) for t in topics),
+        quality,
+        heat,
+        digest,
+    )
 
 
 # --- files -------------------------------------------------------------------------------
@@ -147,11 +151,13 @@ def _batches(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
 
 def read_snapshot(
     path: Path, fingerprint: str, paths: Mapping[str, str], keys: Mapping[str, int | None]
-) -> dict[str, LoadResult]:
+) -> dict[str, LoadResult | Article]:
     """The snapshot's results for the files in `paths` (path -> the same path string) whose
     state_key in `keys` is unchanged; nothing at all when the snapshot is missing, stale or
-    corrupt. Other rows are skipped undecoded; kept ones use `paths`' strings."""
-    out: dict[str, LoadResult] = {}
+    corrupt. Other rows are skipped undecoded; kept ones use `paths`' strings. A file with an
+    article and no problems comes back as the Article alone (no LoadResult a file, whose
+    memory would be freed between the articles' at the end of a start)."""
+    out: dict[str, LoadResult | Article] = {}
     try:
         lines = _lines(path)
         header = json.loads(next(lines))
@@ -161,8 +167,10 @@ def read_snapshot(
             for row in json.loads(b"[" + b",".join(batch) + b"]"):
                 same = paths.get(row[0])
                 if same is not None and type(row[1]) is int and row[1] == keys.get(same):
-                    result = decode_result(row, same)
-                    out[result.path] = result
+                    if row[2] is not None and row[3] == [] and row[0] == same:
+                        out[same] = _decode_article(row[2], same)
+                    else:
+                        out[same] = decode_result(row, same)
         return out
     except Exception:
         return {}
