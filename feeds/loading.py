@@ -446,11 +446,11 @@ def _parse_with_libyaml(front: str) -> tuple[object, list[str]]:
 
 # Where yaml_rs (YAML 1.2, Rust) and our libyaml loader could read the same text differently,
 # or where only libyaml's path has our limits and messages: tags, anchors and aliases, complex
-# and empty keys, directives, merge keys, block scalars, the 1.1 `=` value, number forms the two schemas
-# type apart (017, 0o17, 09, _1, 1e3, -.5, very long digit runs), escaped surrogates, tabs
-# that indent, characters libyaml refuses, and line breaks only YAML 1.1 knows (NEL, LS, PS).
-# A match anywhere, even inside a quoted string, only sends the file down the libyaml path;
-# tests/test_quick_yaml.py checks that both paths agree on everything else.
+# and empty keys, directives, merge keys, block scalars, the 1.1 `=` value, number forms the
+# two schemas type apart (017, 0o17, 09, _1, 1e3, -.5, very long digit runs), escaped
+# surrogates, tabs that indent, characters libyaml refuses, and line breaks only YAML 1.1
+# knows (NEL, LS, PS). A match anywhere, even inside a quoted string, only sends the file down
+# the libyaml path; tests/test_quick_yaml.py checks that both paths agree on everything else.
 _TOKEN = re.compile(r"[\s\[\]{},][-+._0-9!&*?%@`=<|>:]")  # a token that may be one of these starts
 _JSON_KEY_TOKEN = re.compile(r"[\"']:[-+._0-9!&*?%@`=<|>:]")  # so does one right after `"key":`
 _RISKY_TOKEN = re.compile(

@@ -167,7 +167,7 @@ def read_snapshot(
             for row in json.loads(b"[" + b",".join(batch) + b"]"):
                 same = paths.get(row[0])
                 if same is not None and type(row[1]) is int and row[1] == keys.get(same):
-                    if row[2] is not None and row[3] == [] and row[0] == same:
+                    if len(row) == 4 and row[2] is not None and row[3] == []:
                         out[same] = _decode_article(row[2], same)
                     else:
                         out[same] = decode_result(row, same)

@@ -218,6 +218,9 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
         bad[2][field] = value
         path.write_bytes(zlib.compress(header + b"\n" + json.dumps(bad).encode()))
         assert snapshot.read_snapshot(path, code, paths, keys) == {}, field
+    bad = [*json.loads(row), "a fifth field"]
+    path.write_bytes(zlib.compress(header + b"\n" + json.dumps(bad).encode()))
+    assert snapshot.read_snapshot(path, code, paths, keys) == {}
     for state in ([1, 2, 3], None, "x", 1.5):  # a row's state not this file's key: skipped, not trusted
         bad = json.loads(row)
         bad[1] = state
