@@ -338,10 +338,28 @@ def _split_front_matter(text: str) -> tuple[str, str]:
     if opening is None:
         raise ArticleError("file", "expected the file to start with a '---' line, got no front matter")
     rest = text[opening.end() :]
-    match = _CLOSING.search(rest)
-    if match is None:
+    found = _closing_line(rest)
+    if found is None:
         raise ArticleError("file", "expected a closing '---' line after the front matter, got none")
-    return rest[: match.start()], rest[match.end() :].strip()
+    return rest[: found[0]], rest[found[1] :].strip()
+
+
+def _closing_line(rest: str) -> tuple[int, int] | None:
+    """Where _CLOSING first matches (start, end), found with str.find: the pattern's search
+    was a twentieth of a file's parse time."""
+    best: tuple[int, int] | None = None
+    for marker in ("---", "..."):
+        at = 0 if rest.startswith(marker) else rest.find("\n" + marker) + 1
+        while at >= 0 and (at > 0 or rest.startswith(marker)):
+            end = rest.find("\n", at + 3)
+            end = len(rest) if end < 0 else end
+            if not rest[at + 3 : end].strip(" \t"):
+                if best is None or at < best[0]:
+                    best = (at, end)
+                break
+            following = rest.find("\n" + marker, at + 1)
+            at = -1 if following < 0 else following + 1
+    return best
 
 
 def _plainly_shallow(front: str) -> bool:
@@ -451,43 +469,37 @@ def _parse_with_libyaml(front: str) -> tuple[object, list[str]]:
 # surrogates, tabs that indent, characters libyaml refuses, and line breaks only YAML 1.1
 # knows (NEL, LS, PS). A match anywhere, even inside a quoted string, only sends the file down
 # the libyaml path; tests/test_quick_yaml.py checks that both paths agree on everything else.
-_TOKEN = re.compile(r"[\s\[\]{},][-+._0-9!&*?%@`=<|>:]")  # a token that may be one of these starts
-_JSON_KEY_TOKEN = re.compile(r"[\"']:[-+._0-9!&*?%@`=<|>:]")  # so does one right after `"key":`
+# Scanned as UTF-8 bytes (faster in `re` than str; every character that matters is ASCII, and
+# no byte of a multi-byte character is). A token starts after a space, tab, newline or flow
+# indicator (no other character separates tokens in YAML).
+_TOKEN = re.compile(rb"[ \t\n\[\]{},][-+._0-9!&*?%@`=<|>:]")  # a token that may be one of these starts
+_JSON_KEY_TOKEN = re.compile(rb"[\"']:[-+._0-9!&*?%@`=<|>:]")  # so does one right after `"key":`
 _RISKY_TOKEN = re.compile(
-    r"[!&*?%@`=|>]|<<|:(?:\s|$)|[-+]?(?:0[0-9_oObBxX]|_|\.?[0-9][0-9_]*(?:\.[0-9_]*)?[eE])|[-+]\.[0-9]|[0-9]{16}"
+    rb"[!&*?%@`=|>]|<<|:(?:[ \t\n]|$)|[-+]?(?:0[0-9_oObBxX]|_|\.?[0-9][0-9_]*(?:\.[0-9_]*)?[eE])|[-+]\.[0-9]|[0-9]{16}"
 )
 # Escaped surrogates; tab indentation; document markers (only a test can put them in a front)
-_RISKY_TEXT = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]|\n *\t|\n(?:---|\.\.\.)")
+_RISKY_TEXT = re.compile(rb"\\[uU]0{0,4}[dD][89a-fA-F]|\n *\t|\n(?:---|\.\.\.)")
 _YAML_11_BREAKS = ("\x85", "\u2028", "\u2029", "\ufeff")
+_ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
 
 def _risky(front: str) -> bool:
     """True when the text may hold one of the forms above. Token by token in two steps, because
     in `re` one pattern that starts with a character class costs several times a scan plus a
     match a hit."""
-    text = "\n" + front
-    for hit in _TOKEN.finditer(text):
-        if _RISKY_TOKEN.match(text, hit.start() + 1):
+    data = b"\n" + front.encode("utf-8", "surrogatepass")  # (a lone surrogate: bytes >= 0x80 too)
+    for hit in _TOKEN.finditer(data):
+        if _RISKY_TOKEN.match(data, hit.start() + 1):
             return True
-    if '":' in text or "':" in text:
-        for hit in _JSON_KEY_TOKEN.finditer(text):
-            if _RISKY_TOKEN.match(text, hit.start() + 2):
+    if b'":' in data or b"':" in data:
+        for hit in _JSON_KEY_TOKEN.finditer(data):
+            if _RISKY_TOKEN.match(data, hit.start() + 2):
                 return True
-    if ("\\" in text or "\t" in text or "\n--" in text or "\n.." in text) and _RISKY_TEXT.search(text):
+    if (b"\\" in data or b"\t" in data or b"\n--" in data or b"\n.." in data) and _RISKY_TEXT.search(data):
         return True
-    if _has_control(text):
-        return True
-    return not text.isascii() and any(ch in text for ch in _YAML_11_BREAKS)
-
-
-_ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\t\n\r"
-
-
-def _has_control(text: str) -> bool:
-    """_NOT_YAML.search(text) is not None, faster for ASCII text (one C pass, no pattern)."""
-    if text.isascii():
-        return bool(text.encode("ascii").translate(None, _ASCII_ALLOWED))
-    return _NOT_YAML.search(text) is not None
+    if front.isascii():  # characters libyaml refuses: for ASCII, one C pass
+        return bool(data.translate(None, _ASCII_ALLOWED))
+    return _NOT_YAML.search(front) is not None or any(ch in front for ch in _YAML_11_BREAKS)
 
 
 def _quick_parse(front: str) -> dict[str, Any] | None:

@@ -370,5 +370,16 @@ ASCII_AND_SOME = st.text(st.one_of(st.characters(max_codepoint=0x7F), st.sampled
 def test_the_quick_text_checks_agree_with_their_patterns(text: str) -> None:
     from feeds import loading, model
 
-    assert loading._has_control(text) == (loading._NOT_YAML.search(text) is not None)
+    if loading._NOT_YAML.search(text) is not None:  # characters libyaml refuses: never the quick path
+        assert loading._risky(text)
     assert clean_line(text) == model._SPACES.sub(" ", clean_text(text)).strip()
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(["---", "...", "\n", " ", "\t", "a", "-", ".", "--", "\n---", "\n..."]), max_size=16))
+def test_the_closing_line_is_found_where_the_pattern_finds_it(pieces: list[str]) -> None:
+    from feeds import loading
+
+    rest = "".join(pieces)
+    match = loading._CLOSING.search(rest)
+    assert loading._closing_line(rest) == (None if match is None else (match.start(), match.end()))
