@@ -161,12 +161,8 @@ def test_no_request_sees_half_a_reload(seeds_dir: Path, write_article: WriteArti
     assert seen and set(seen) <= {(2, 0), (0, 2)}
 
 
-def test_snapshot_reused_and_invalidated(
-    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for n in range(1, 4):
-        write_article(n)
-    make(seeds_dir, tmp_path)
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the catalog parses in this process from now on, in order."""
     calls: list[str] = []
     real = catalog_module.load_file
 
@@ -175,9 +171,20 @@ def test_snapshot_reused_and_invalidated(
         return real(root, rel, max_bytes=max_bytes)
 
     monkeypatch.setattr(catalog_module, "load_file", counting)
+    return calls
+
+
+def test_snapshot_reused_and_invalidated(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(1, 4):
+        write_article(n)
+    make(seeds_dir, tmp_path)
+    calls = count_parses(monkeypatch)
     warm = make(seeds_dir, tmp_path)
     assert calls == []  # nothing reparsed
-    assert ids(warm.index) == ids(build_index([real(seeds_dir, f"{n:03d}.txt", max_bytes=1 << 20) for n in (1, 2, 3)]))
+    fresh = [load_file(seeds_dir, f"{n:03d}.txt", max_bytes=1 << 20) for n in (1, 2, 3)]
+    assert ids(warm.index) == ids(build_index(fresh))
     assert warm.index.site.articles[0].related[0].provider.name == "Other"
 
     write_article(2, title="Changed")
@@ -256,14 +263,7 @@ def test_snapshot_from_parallel_parse_reads_back_the_same(
     write_article(98, name='odd, "name",null,\n.txt')  # JSON-escaped, and holding what the stamp looks for
     monkeypatch.setattr(catalog_module, "PARALLEL_MIN_FILES", 2)
     cold = make(seeds_dir, tmp_path, jobs=2)
-    calls: list[str] = []
-    real = catalog_module.load_file
-
-    def counting(root: Path, rel: str, *, max_bytes: int):  # type: ignore[no-untyped-def]
-        calls.append(rel)
-        return real(root, rel, max_bytes=max_bytes)
-
-    monkeypatch.setattr(catalog_module, "load_file", counting)
+    calls = count_parses(monkeypatch)
     monkeypatch.setattr(catalog_module, "PARALLEL_MIN_FILES", 10**9)  # count parses: all in this process
     warm = make(seeds_dir, tmp_path, jobs=2)
     assert calls == []
