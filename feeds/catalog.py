@@ -156,12 +156,13 @@ def _release_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _stat(root: Path, rel: str) -> FileState | None:
+def _current_key(root: Path, rel: str) -> int | None:
+    """state_key of the file as it is now; None when it is gone or unreadable."""
     try:
         info = os.lstat(root / rel)
     except OSError:
         return None
-    return FileState(info.st_size, info.st_mtime_ns, info.st_ino)
+    return state_key(FileState(info.st_size, info.st_mtime_ns, info.st_ino))
 
 
 class Catalog:
@@ -258,13 +259,13 @@ class Catalog:
                         part.startswith(".") for part in rel.split("/")
                     ):
                         continue
-                    state = _stat(self.root, rel)
-                    if state is None:
+                    key = _current_key(self.root, rel)
+                    if key is None:
                         if rel in states:
                             del states[rel]
                             changes[rel] = None
-                    elif states.get(rel) != state_key(state):
-                        states[rel] = state_key(state)
+                    elif states.get(rel) != key:
+                        states[rel] = key
                         changes[rel] = None
             to_parse = [rel for rel, result in changes.items() if result is None and rel in states]
             for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):

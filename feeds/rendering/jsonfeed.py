@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import Article, Image, Related
 from .content import article_html
-from .spec import FeedSpec, rfc3339
+from .spec import EntryCache, FeedSpec, rfc3339
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -62,20 +62,13 @@ def _dumps(value: Any) -> str:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-_ITEMS: dict[tuple[object, ...], str] = {}
-ITEM_LIMIT = 30_000
+_ITEMS: EntryCache[str] = EntryCache()
 
 
 def _item_json(spec: FeedSpec, article: Article) -> str:
-    """An item's JSON, reused by every feed that shows the article (see syndication)."""
+    """An item's JSON, reused by every feed that shows the article (see EntryCache)."""
     key = (article.digest, article.id, spec.urls.base, tuple(spec.topics_of(article)))
-    found = _ITEMS.get(key)
-    if found is None:
-        found = _dumps(_item(spec, article))
-        if len(_ITEMS) >= ITEM_LIMIT:
-            _ITEMS.clear()
-        _ITEMS[key] = found
-    return found
+    return _ITEMS.get(key, lambda: _dumps(_item(spec, article)))
 
 
 def render_json(spec: FeedSpec) -> bytes:

@@ -18,7 +18,7 @@ from lxml import etree
 
 from ..model import Article, Image
 from .content import article_html
-from .spec import FeedSpec, rfc822
+from .spec import EntryCache, FeedSpec, rfc822
 from .urls import MEDIA_TYPES, Format
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -91,7 +91,7 @@ def _attr(value: str) -> str:
 
 def _image_attrs(image: Image | None) -> tuple[str, str]:
     """An image's URL and MIME type as attribute values, worked out once for the two places
-    each entry shows them (the MIME type goes through urlsplit)."""
+    each entry shows them."""
     return (_attr(image.url), _attr(image.mime_type)) if image is not None else ("", "")
 
 
@@ -160,11 +160,7 @@ def _atom_entry(article: Article, topics: tuple[tuple[str, str], ...]) -> str:
     return "".join(parts)
 
 
-# Entries are serialized once and reused by every feed that shows them (an article is in the
-# site feed, its topics' and its provider's): a feed that misses the render cache then costs
-# its header plus a join. The key holds everything an entry's bytes depend on.
-_FRAGMENTS: dict[tuple[object, ...], bytes] = {}
-FRAGMENT_LIMIT = 30_000
+_FRAGMENTS: EntryCache[bytes] = EntryCache()
 # The prefixes entries use, which only the header declares (feedgen always declares content:).
 _DECLARATIONS = {
     "rss": (
@@ -182,16 +178,11 @@ _DECLARATIONS = {
 
 def _fragment(spec: FeedSpec, article: Article, fmt: Format) -> bytes:
     topics = tuple(spec.topics_of(article))
-    key = (fmt, article.digest, article.id, spec.urls.base, topics)
-    found = _FRAGMENTS.get(key)
-    if found is not None:
-        return found
-    text = _rss_item(spec, article, topics) if fmt == "rss" else _atom_entry(article, topics)
-    found = text.encode()
-    if len(_FRAGMENTS) >= FRAGMENT_LIMIT:
-        _FRAGMENTS.clear()
-    _FRAGMENTS[key] = found
-    return found
+
+    def write() -> bytes:
+        return (_rss_item(spec, article, topics) if fmt == "rss" else _atom_entry(article, topics)).encode()
+
+    return _FRAGMENTS.get((fmt, article.digest, article.id, spec.urls.base, topics), write)
 
 
 def _document(spec: FeedSpec, fmt: Format) -> bytes:
