@@ -15,6 +15,7 @@ import click
 from .catalog import Catalog
 from .config import SETTINGS, env_name, flag_name, load_settings
 from .errors import ConfigError
+from .server import bjoern_worker, granian_server, listen, pick_server, serve_prefork
 
 
 def _options(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -107,7 +108,7 @@ def build(outdir: Path, **options: Any) -> None:
 @main.command()
 @_options(*(s.name for s in SETTINGS))
 def serve(**options: Any) -> None:
-    """Run the production server (granian, several worker processes)."""
+    """Run the production server: bjoern (granian without it), WORKERS processes."""
     settings = _settings(options)
     if not Path(settings.SEEDS_DIR).is_dir():
         raise click.UsageError(f"SEEDS_DIR: {settings.SEEDS_DIR} is not a folder")
@@ -124,39 +125,26 @@ def serve(**options: Any) -> None:
         # each parsing every file at the same time on the same cores.
         click.echo(f"reading {settings.SEEDS_DIR} ...", err=True)
         subprocess.run([sys.executable, "-c", _WARM], check=False)
-    click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/", err=True)
-    granian_server(settings).serve()
+    try:
+        server = pick_server(settings.SERVER)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if server == "granian":
+        click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/ (granian)", err=True)
+        granian_server(settings).serve()
+        return
+    try:
+        sock = listen(settings.HOST, settings.PORT)
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {settings.HOST}:{settings.PORT}: {exc}") from exc
+    click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/ (bjoern)", err=True)
+    sys.exit(serve_prefork(sock, settings.WORKERS, bjoern_worker))
 
 
 _WARM = (
     "import os; from feeds.catalog import Catalog; from feeds.config import catalog_options, load_settings; "
     "s = load_settings(None, os.environ); Catalog(s.SEEDS_DIR, **catalog_options(s))"
 )
-
-
-def granian_server(settings: Any, target: str = "feeds.web.serving:app") -> Any:
-    """The production server for `target`: granian, WSGI, WORKERS processes, tuned by bench/http.
-
-    Four Python threads per worker, not granian's default of backpressure/2 (256): a cached
-    answer holds the GIL for a few microseconds, and hundreds of threads spend more time
-    handing it over than answering (about 80-100 us of CPU per 304 against 35-50 us with 1-4
-    threads, measured here); four rather than one keep a slow miss from stalling the worker.
-    HTTP/1.1 only: it skips the HTTP/2 preface check; TLS and HTTP/2 belong to the proxy or
-    CDN in front.
-    """
-    from granian.constants import HTTPModes, Interfaces
-    from granian.server import Server
-
-    return Server(
-        target,
-        address=settings.HOST,
-        port=settings.PORT,
-        interface=Interfaces.WSGI,
-        workers=settings.WORKERS,
-        blocking_threads=4,
-        http=HTTPModes.http1,
-        websockets=False,
-    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,6 +40,13 @@ def _snapshot_dir(value: str) -> Path | None:
     return Path(value)
 
 
+def _server(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("auto", "bjoern", "granian"):
+        raise ValueError(f"expected auto, bjoern or granian, got {value!r}")
+    return value
+
+
 def default_snapshot_dir() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(cache) / "feeds"
@@ -64,6 +71,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "address `feeds serve` listens on", str),
     Setting("PORT", 8000, "port `feeds serve` listens on", int, 1),
     Setting("WORKERS", 2, "worker processes of `feeds serve`", int, 1),
+    Setting("SERVER", "auto", "what `feeds serve` runs: bjoern, granian, or auto (bjoern when installed)", _server),
 )
 
 
@@ -82,6 +90,7 @@ class Settings:
     HOST: str
     PORT: int
     WORKERS: int
+    SERVER: str
 
 
 assert [f.name for f in fields(Settings)] == [s.name for s in SETTINGS]

@@ -20,10 +20,11 @@ LAYERS = {
     "site": 7,
     "web": 7,
     "config": 8,  # read at the edges only: web's app factory and the cli
+    "server": 9,  # the production servers: run the app, below the cli that picks one
     "cli": 9,
     "__init__": 9,
 }
-EDGES = {"web/__init__.py", "web/serving.py", "cli.py", "__init__.py", "site.py"}  # may read config
+EDGES = {"web/__init__.py", "web/serving.py", "cli.py", "server.py", "__init__.py", "site.py"}  # may read config
 
 
 def layer_of(module: str) -> int:

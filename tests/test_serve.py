@@ -1,5 +1,6 @@
-"""`feeds serve`: the real server (granian) answers through the fast path with the same headers
-and bytes as the app, including non-ASCII paths and 304s."""
+"""`feeds serve`: the real servers (bjoern under our supervisor, and granian) answer through the
+fast path with the same headers and bytes as the app, including non-ASCII paths and 304s; the
+supervisor restarts a worker that dies, stops on a signal and gives up on one that cannot start."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from feeds.cli import granian_server
 from feeds.config import load_settings
+from feeds.errors import ConfigError
+from feeds.server import Dated, granian_server, have_bjoern, pick_server
+from feeds.web.http import http_date
 
 from .conftest import WriteArticle
 
@@ -40,18 +43,31 @@ def fetch(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], by
         conn.close()
 
 
-@pytest.fixture
-def server(seeds_dir: Path, write_article: WriteArticle) -> Iterator[int]:
-    write_article(1, topics=["AI Hardware", "Künstliche Intelligenz"])
-    write_article(2)
+def require_bjoern() -> None:
+    """bjoern is built against libev; CI installs both, so there a missing bjoern is a failure."""
+    if not have_bjoern():
+        if os.environ.get("CI"):
+            pytest.fail("bjoern is not installed: scripts/_setup installs libev-dev and feeds[fast]")
+        pytest.skip("bjoern is not installed (needs libev-dev)")
+
+
+@pytest.fixture(params=["bjoern", "granian"])
+def server_name(request: pytest.FixtureRequest) -> str:
+    if request.param == "bjoern":
+        require_bjoern()
+    return str(request.param)
+
+
+def start_server(seeds_dir: Path, server_name: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {
         **os.environ,
         "FEEDS_SEEDS_DIR": str(seeds_dir),
         "FEEDS_BASE_URL": BASE,
         "FEEDS_PORT": str(port),
-        "FEEDS_WORKERS": "1",
+        "FEEDS_WORKERS": str(workers),
         "FEEDS_RELOAD_INTERVAL": "0",
+        "FEEDS_SERVER": server_name,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "feeds.cli", "serve"],
@@ -60,26 +76,40 @@ def server(seeds_dir: Path, write_article: WriteArticle) -> Iterator[int]:
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            fetch(port, "/-/health")
+            return proc, port
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop_server(proc)
+                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "no output") from None
+            time.sleep(0.1)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                fetch(port, "/-/health")
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(proc.stderr.read().decode() if proc.stderr else "no output") from None
-                time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+    except ProcessLookupError:
+        proc.wait(5)
+    if proc.stderr:
+        proc.stderr.close()
+
+
+@pytest.fixture
+def server(seeds_dir: Path, write_article: WriteArticle, server_name: str) -> Iterator[int]:
+    write_article(1, topics=["AI Hardware", "Künstliche Intelligenz"])
+    write_article(2)
+    proc, port = start_server(seeds_dir, server_name)
+    try:
         yield port
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-        if proc.stderr:
-            proc.stderr.close()
+        stop_server(proc)
 
 
 def test_serve_answers_feeds_with_validators_and_304s(server: int) -> None:
@@ -98,6 +128,9 @@ def test_serve_answers_feeds_with_validators_and_304s(server: int) -> None:
     assert (status, empty) == (304, b"")
     for name in ("etag", "cache-control", "vary", "access-control-allow-origin"):
         assert nheaders[name] == headers[name]
+    for dated in (headers, nheaders):  # RFC 9110 6.6.1: an origin server with a clock sends Date
+        sent = http_date(dated["date"])
+        assert sent is not None and abs(sent.timestamp() - time.time()) < 60
     status, _, _ = fetch(server, "/feeds/ai-hardware.xml", **{"If-Modified-Since": headers["last-modified"]})
     assert status == 304
     assert fetch(server, "/feeds/k%C3%BCnstliche-intelligenz.json")[0] == 200
@@ -106,7 +139,110 @@ def test_serve_answers_feeds_with_validators_and_304s(server: int) -> None:
     assert (status, headers["content-type"]) == (200, "text/html; charset=utf-8")
 
 
-def test_the_server_is_tuned_as_measured() -> None:
+def test_the_server_is_tuned_as_measured() -> None:  # granian, when bjoern is not installed
     server = granian_server(load_settings({"WORKERS": 3, "PORT": 9999}, {}))
     assert (server.workers, server.bind_port, server.blocking_threads) == (3, 9999, 4)
     assert (server.interface, server.http, server.websockets) == ("wsgi", "1", False)
+
+
+def test_one_connection_carries_many_answers(server: int) -> None:
+    """Keep-alive: readers and proxies reuse connections; every answer on one must be whole."""
+    conn = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
+    try:
+        conn.request("GET", "/feeds/ai-hardware.atom")
+        first = conn.getresponse()
+        body = first.read()
+        assert first.status == 200 and first.getheader("content-type") == "application/atom+xml; charset=utf-8"
+        conn.request("HEAD", "/feeds/ai-hardware.atom")
+        head = conn.getresponse()
+        assert (head.status, head.read(), head.getheader("content-length")) == (200, b"", str(len(body)))
+        conn.request("GET", "/feeds/ai-hardware.atom", headers={"If-None-Match": str(first.getheader("etag"))})
+        not_modified = conn.getresponse()
+        assert (not_modified.status, not_modified.read()) == (304, b"")
+        conn.request("GET", "/feeds/ai-hardware.atom?limit=x")
+        bad = conn.getresponse()
+        assert bad.status == 400 and b"limit" in bad.read()
+        conn.request("GET", "/feeds/ai-hardware.atom")
+        again = conn.getresponse()
+        assert (again.status, again.read()) == (200, body)
+    finally:
+        conn.close()
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry))
+    return found
+
+
+def test_bjoern_supervisor_restarts_a_worker_and_stops_on_sigterm(seeds_dir: Path, write_article: WriteArticle) -> None:
+    require_bjoern()
+    write_article(1, topics=["AI Hardware"])
+    proc, port = start_server(seeds_dir, "bjoern", workers=2)
+    try:
+        workers = children_of(proc.pid)
+        assert len(workers) == 2
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while len(children_of(proc.pid) - {victim}) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        replaced = children_of(proc.pid)
+        assert victim not in replaced and len(replaced) == 2
+        for _ in range(20):  # both workers (whichever takes the connection) answer whole feeds
+            status, _, body = fetch(port, "/feeds/ai-hardware.xml")
+            assert status == 200 and b"</rss>" in body
+        proc.send_signal(signal.SIGTERM)  # the supervisor alone, as systemd's stop would
+        assert proc.wait(15) == 0
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in replaced) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(Path(f"/proc/{pid}/stat").exists() for pid in replaced)
+    finally:
+        stop_server(proc)
+
+
+def test_prefork_gives_up_on_workers_that_cannot_start(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from feeds.server import listen, serve_prefork\n"
+        "def run(sock):\n"
+        "    raise RuntimeError('cannot read the seeds folder')\n"
+        "sys.exit(serve_prefork(listen('127.0.0.1', 0), 2, run))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    # 2 * workers exits counted, and at most one more worker started before the last of them
+    assert 4 <= done.stderr.count("RuntimeError: cannot read the seeds folder") <= 5
+    assert "workers cannot start (exit 1); stopping" in done.stderr
+
+
+def test_dated_adds_one_date_header_formatted_once_a_second() -> None:
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def app(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x"]
+
+    now = [784111777.9]
+    dated = Dated(app, clock=lambda: now[0])
+    assert dated({}, lambda status, headers, exc_info=None: seen.append((status, headers))) == [b"x"]
+    now[0] = 784111778.2
+    dated({}, lambda status, headers, exc_info=None: seen.append((status, headers)))
+    assert seen[0] == ("200 OK", [("Content-Type", "text/plain"), ("Date", "Sun, 06 Nov 1994 08:49:37 GMT")])
+    assert seen[1][1][-1] == ("Date", "Sun, 06 Nov 1994 08:49:38 GMT")
+
+
+def test_server_setting_picks_and_checks() -> None:
+    assert pick_server("granian") == "granian"
+    assert pick_server("auto") == ("bjoern" if have_bjoern() else "granian")
+    assert load_settings({"SERVER": " Granian "}, {}).SERVER == "granian"
+    with pytest.raises(ConfigError, match="expected auto, bjoern or granian"):
+        load_settings({"SERVER": "gunicorn"}, {})

@@ -31,6 +31,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from feeds.server import have_bjoern
+
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
 BIN = Path(PY).parent
@@ -271,6 +273,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="nginx and feeds worker processes")
     parser.add_argument("--count", type=int, default=5000, help="articles in the generated corpus")
     parser.add_argument("--no-flask", action="store_true", help="skip the app without its fast path")
+    parser.add_argument("--no-granian", action="store_true", help="skip `feeds serve` under granian")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -296,6 +299,10 @@ def main() -> None:
         nginx_server(site, work, args.workers),
         feeds_server("feeds serve", [str(BIN / "feeds"), "serve"], seeds, work, args.workers),
     ]
+    if not args.no_granian and have_bjoern():  # the fallback server, for comparison
+        granian = feeds_server("feeds serve, granian", [str(BIN / "feeds"), "serve"], seeds, work, args.workers)
+        granian.env["FEEDS_SERVER"] = "granian"
+        servers.append(granian)
     if not args.no_flask:
         servers.append(
             feeds_server("flask only", [PY, "-m", "bench.http.flask_only"], seeds, work, args.workers),
@@ -345,6 +352,7 @@ def report(
     print(f"\n## bench/http: {path} (50 items), {args.connections} connections, {args.threads} wrk threads")
     print(f"corpus: {corpus}; feeds build: {build:.1f}s, {len(list(site.rglob('*')))} files")
     print(f"{args.rounds} alternated runs of {args.duration:g}s per server and scenario; medians")
+    print(f"`feeds serve` ran {'bjoern' if have_bjoern() else 'granian'} (FEEDS_SERVER=auto)")
     print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, {nginx_v}")
     print(f"load average before: {LOAD_BEFORE}, after: {os.getloadavg()[0]:.1f} (other work on the machine)")
     print(f"command: {' '.join([Path(PY).name, '-m', 'bench.http', *sys.argv[1:]])}\n")

@@ -7,17 +7,39 @@ does for the same cached bytes, the anchor the fast path is measured against.
 from __future__ import annotations
 
 import os
+import socket
+import sys
+
+from flask import Flask
 
 from feeds import create_app
 from feeds.web.fast import FastPath
 
-if __name__ != "__main__":  # in each worker
+
+def flask_only() -> Flask:
     app = create_app()
     assert isinstance(app.wsgi_app, FastPath)
     app.wsgi_app = app.wsgi_app.app  # type: ignore[method-assign]
+    return app
+
+
+def bjoern_worker(sock: socket.socket) -> None:
+    import bjoern
+
+    from feeds.server import Dated
+
+    bjoern.server_run(sock, Dated(flask_only()))
+
+
+if __name__ != "__main__":  # in each granian worker
+    app = flask_only()
 
 if __name__ == "__main__":
-    from feeds.cli import granian_server
     from feeds.config import load_settings
+    from feeds.server import granian_server, listen, pick_server, serve_prefork
 
-    granian_server(load_settings(None, os.environ), "bench.http.flask_only:app").serve()
+    settings = load_settings(None, os.environ)
+    if pick_server(settings.SERVER) == "granian":
+        granian_server(settings, "bench.http.flask_only:app").serve()
+    else:
+        sys.exit(serve_prefork(listen(settings.HOST, settings.PORT), settings.WORKERS, bjoern_worker))

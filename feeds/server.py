@@ -1,0 +1,206 @@
+"""The production servers behind `feeds serve`, chosen by bench/http.
+
+- bjoern (the default when it is installed): a WSGI server written in C on libev. A cached feed
+  or a 304 costs it about half the CPU that granian's WSGI path takes. It has no process manager
+  of its own, so `serve_prefork` is one: it binds the socket, forks the workers, restarts one
+  that dies, and stops them all on SIGTERM or SIGINT.
+- granian: pure pip (wheels), threads in each worker; the fallback when bjoern is not installed.
+
+Each worker builds its own app after the fork: the app's watcher thread must live in the process
+that serves, and no thread is ever forked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from email.utils import formatdate
+from typing import Any
+
+from .config import Settings
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+SERVERS = ("bjoern", "granian")
+# A worker that dies this soon after it was started may not be able to start at all (a folder it
+# cannot read, say): after 2 * workers such exits in a row the server stops and says why.
+STARTUP_SECONDS = 10.0
+
+
+def have_bjoern() -> bool:
+    try:
+        import bjoern  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def pick_server(choice: str) -> str:
+    """'bjoern' or 'granian' for the SERVER setting; ValueError when bjoern is asked for and missing."""
+    if choice == "auto":
+        return "bjoern" if have_bjoern() else "granian"
+    if choice == "bjoern" and not have_bjoern():
+        raise ValueError("SERVER: bjoern is not installed (pip install 'feeds[fast]'; it needs libev, e.g. libev-dev)")
+    return choice
+
+
+def granian_server(settings: Settings, target: str = "feeds.web.serving:app") -> Any:
+    """granian, WSGI, WORKERS processes, tuned by bench/http.
+
+    Four Python threads per worker, not granian's default of backpressure/2 (256): a cached
+    answer holds the GIL for a few microseconds, and hundreds of threads spend more time
+    handing it over than answering (about 80-100 us of CPU per 304 against 35-50 us with 1-4
+    threads, measured here); four rather than one keep a slow miss from stalling the worker.
+    HTTP/1.1 only: it skips the HTTP/2 preface check; TLS and HTTP/2 belong to the proxy or
+    CDN in front.
+    """
+    from granian.constants import HTTPModes, Interfaces
+    from granian.server import Server
+
+    return Server(
+        target,
+        address=settings.HOST,
+        port=settings.PORT,
+        interface=Interfaces.WSGI,
+        workers=settings.WORKERS,
+        blocking_threads=4,
+        http=HTTPModes.http1,
+        websockets=False,
+    )
+
+
+class Dated:
+    """Adds the Date header (RFC 9110 6.6.1: an origin server with a clock sends one), which
+    bjoern leaves to the application; formatted once a second."""
+
+    def __init__(self, app: WSGIApp, clock: Callable[[], float] = time.time) -> None:
+        self.app = app
+        self.clock = clock
+        self._second = -1
+        self._date = ""
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        second = int(self.clock())
+        if second != self._second:
+            self._date = formatdate(second, usegmt=True)
+            self._second = second
+        date = ("Date", self._date)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, date], exc_info)
+
+        return self.app(environ, start)
+
+
+def bjoern_worker(sock: socket.socket) -> None:
+    """One worker: its own app (and watcher thread), then bjoern's loop on the shared socket."""
+    import bjoern
+
+    from .web import create_app
+
+    bjoern.server_run(sock, Dated(create_app()))
+
+
+def listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=2048)
+    sock.setblocking(False)
+    return sock
+
+
+class _Stop(Exception):
+    pass
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise _Stop(signum)
+
+
+def serve_prefork(sock: socket.socket, workers: int, run: Callable[[socket.socket], None]) -> int:
+    """Fork `workers` processes that each call run(sock); supervise them until SIGTERM/SIGINT.
+
+    A worker that exits is started again at once. When 2 * workers of them in a row have exited
+    within STARTUP_SECONDS of their start, they cannot start: every worker is stopped and 1
+    returned. Returns 0 after a signal.
+    """
+    children: dict[int, float] = {}
+    quick_exits = 0
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the supervisor's code
+            code = 0
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                run(sock)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        children[pid] = time.monotonic()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    status = 0
+    try:
+        for _ in range(workers):
+            spawn()
+        while True:
+            pid, wait_status = os.wait()
+            started = children.pop(pid, None)
+            if started is None:
+                continue
+            quick_exits = quick_exits + 1 if time.monotonic() - started < STARTUP_SECONDS else 0
+            if quick_exits >= 2 * workers:
+                print(f"feeds serve: workers cannot start ({_describe(wait_status)}); stopping", file=sys.stderr)
+                status = 1
+                break
+            print(f"feeds serve: worker {pid} ended ({_describe(wait_status)}); starting another", file=sys.stderr)
+            time.sleep(0.05 * quick_exits)  # no hot loop of forks while a worker keeps failing
+            spawn()
+    except _Stop:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _end(children)
+    return status
+
+
+def _describe(wait_status: int) -> str:
+    if os.WIFSIGNALED(wait_status):
+        return f"signal {os.WTERMSIG(wait_status)}"
+    return f"exit {os.waitstatus_to_exitcode(wait_status)}"
+
+
+def _end(children: dict[int, float], grace: float = 10.0) -> None:
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while children and time.monotonic() < deadline:
+        for pid in list(children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                del children[pid]
+        time.sleep(0.02)
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+__all__ = ["SERVERS", "Dated", "granian_server", "have_bjoern", "listen", "pick_server", "serve_prefork"]
