@@ -14,7 +14,6 @@ import logging
 import os
 import sys
 import tempfile
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ def code_fingerprint(max_bytes: int) -> str:
 def snapshot_path(folder: Path, root: Path) -> Path:
     """One snapshot per seeds folder, named by the folder's absolute path."""
     key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
-    return folder / f"articles-{key}.jsonl.z"
+    return folder / f"articles-{key}.jsonl"
 
 
 # --- encoding ----------------------------------------------------------------------------
@@ -123,19 +122,22 @@ def _decode_article(article: Any, path: str) -> Article:
 
 
 def _lines(path: Path) -> Iterator[bytes]:
-    """The snapshot's lines, decompressed a chunk at a time: no whole copy in memory."""
-    inflate = zlib.decompressobj()
+    """The snapshot's header and rows, read a chunk at a time (no whole copy in memory); then
+    ValueError unless the file ends with the trailer that counts them (a file cut short)."""
     rest = b""
+    count = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 20):
-            lines = (rest + inflate.decompress(chunk)).split(b"\n")
+            lines = (rest + chunk).split(b"\n")
             rest = lines.pop()
+            count += len(lines)
             yield from lines
-    rest += inflate.flush()
-    if not inflate.eof:
+    if rest != _trailer(count - 1):
         raise ValueError("the snapshot is cut short")
-    if rest:
-        yield rest
+
+
+def _trailer(rows: int) -> bytes:
+    return b'{"rows":%d}' % rows
 
 
 def _batches(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
@@ -182,8 +184,11 @@ def row_line(row: list[Any]) -> bytes:
 
 
 class SnapshotWriter:
-    """Writes a snapshot as rows arrive: one JSON line a file after a header line, deflated;
-    atomically (temp file, then rename on close), so a reader never sees half a snapshot.
+    """Writes a snapshot as rows arrive: one JSON line a file after a header line, and a last
+    line that counts the rows; atomically (temp file, then rename on close), so a reader never
+    sees half a snapshot. Not compressed: the packed text in the rows is deflated already, and
+    deflating the rest took a start about 1.5 s of CPU at 100,000 files to save a third of
+    the bytes (bench/live corpus: 64 MB against 42 MB).
 
     A write that fails (disk full, read-only folder) is logged once and the rest are dropped:
     the snapshot only saves time, it must never stop a start.
@@ -191,7 +196,7 @@ class SnapshotWriter:
 
     def __init__(self, path: Path, fingerprint: str) -> None:
         self.path = path
-        self._deflate = zlib.compressobj(1)
+        self._rows = 0
         self._handle: Any = None
         self._tmp: str | None = None
         self._pending: list[bytes] = []
@@ -205,6 +210,7 @@ class SnapshotWriter:
             self._fail(exc)
 
     def add(self, row: list[Any]) -> None:
+        self._rows += 1
         self._write(row_line(row) + b"\n")
 
     def add_line(self, line: bytes, path: str, key: int | None) -> None:
@@ -219,6 +225,7 @@ class SnapshotWriter:
             self.discard()
             return
         fixed = f"[{name},{json.dumps(key)},".encode()
+        self._rows += 1
         self._write(fixed + line[len(prefix) :] + b"\n")
 
     def stamped(self, keys: Mapping[str, int | None]) -> Callable[[str, bytes], None]:
@@ -234,7 +241,7 @@ class SnapshotWriter:
             return
         self._pending.append(data)
         self._pending_bytes += len(data)
-        if self._pending_bytes >= 1 << 18:  # deflate and write in big pieces: per call, both cost
+        if self._pending_bytes >= 1 << 18:  # write in big pieces: each call costs
             self._flush()
 
     def _flush(self) -> None:
@@ -242,7 +249,7 @@ class SnapshotWriter:
         self._pending.clear()
         self._pending_bytes = 0
         try:
-            self._handle.write(self._deflate.compress(data))
+            self._handle.write(data)
         except OSError as exc:
             self._fail(exc)
 
@@ -266,7 +273,7 @@ class SnapshotWriter:
         if self._handle is None:
             return
         try:
-            self._handle.write(self._deflate.flush())
+            self._handle.write(_trailer(self._rows))
             self._handle.close()
             self._handle = None
             os.replace(self._tmp, self.path)

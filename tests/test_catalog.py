@@ -7,7 +7,6 @@ import os
 import random
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -215,7 +214,12 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     write_article(1)
     make(seeds_dir, tmp_path)
     path = snapshot.snapshot_path(tmp_path / "snap", seeds_dir)
-    header, row = zlib.decompress(path.read_bytes()).splitlines()
+    header, row, trailer = path.read_bytes().splitlines()
+    assert trailer == b'{"rows":1}'
+
+    def snapshot_of(*rows: bytes) -> bytes:
+        return header + b"\n" + b"".join(r + b"\n" for r in rows) + b'{"rows":%d}' % len(rows)
+
     code = json.loads(header)["code"]
     keys = {rel: snapshot.state_key(state) for rel, state, _ in scan_folder(seeds_dir) if state}
     paths = {rel: rel for rel in keys}
@@ -223,17 +227,23 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     for field, value in ((1, "not a date"), (1, 10**30), (1, True), (2, "not base64!"), (4, "not a list")):
         bad = json.loads(row)
         bad[2][field] = value
-        path.write_bytes(zlib.compress(header + b"\n" + json.dumps(bad).encode()))
+        path.write_bytes(snapshot_of(json.dumps(bad).encode()))
         assert snapshot.read_snapshot(path, code, paths, keys) == {}, field
     bad = [*json.loads(row), "a fifth field"]
-    path.write_bytes(zlib.compress(header + b"\n" + json.dumps(bad).encode()))
+    path.write_bytes(snapshot_of(json.dumps(bad).encode()))
     assert snapshot.read_snapshot(path, code, paths, keys) == {}
     for state in ([1, 2, 3], None, "x", 1.5):  # a row's state not this file's key: skipped, not trusted
         bad = json.loads(row)
         bad[1] = state
-        path.write_bytes(zlib.compress(header + b"\n" + json.dumps(bad).encode()))
+        path.write_bytes(snapshot_of(json.dumps(bad).encode()))
         assert snapshot.read_snapshot(path, code, paths, keys) == {}, state
-    path.write_bytes(zlib.compress(header + b"\n" + row)[:-5])  # cut short
+    whole = snapshot_of(row)
+    path.write_bytes(whole)
+    assert len(snapshot.read_snapshot(path, code, paths, keys)) == 1  # whole, it is read
+    for cut in (whole[:-5], whole[: whole.rindex(b"\n") + 1], whole[: whole.index(b"\n") + 1]):  # cut short
+        path.write_bytes(cut)
+        assert snapshot.read_snapshot(path, code, paths, keys) == {}
+    path.write_bytes(snapshot_of(row, row)[: -len(b'{"rows":2}')] + b'{"rows":3}')  # a count that is not the rows'
     assert snapshot.read_snapshot(path, code, paths, keys) == {}
     assert ids(make(seeds_dir, tmp_path).index) == ["https://news.example/a/1"]
 
