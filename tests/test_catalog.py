@@ -260,6 +260,9 @@ def test_parallel_parse_gives_the_same_results(
     serial = catalog_module.parse_files(seeds_dir, rels, 1 << 20, 1)
     parallel = catalog_module.parse_files(seeds_dir, rels, 1 << 20, 3)
     assert sorted(parallel, key=lambda r: r.path) == sorted(serial, key=lambda r: r.path)
+    monkeypatch.setattr(catalog_module, "PIPE_PIECE", 700)  # rows arrive in many small pieces
+    small_pieces = catalog_module.parse_files(seeds_dir, rels, 1 << 20, 2)
+    assert sorted(small_pieces, key=lambda r: r.path) == sorted(serial, key=lambda r: r.path)
 
 
 def test_snapshot_from_parallel_parse_reads_back_the_same(
