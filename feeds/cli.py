@@ -112,6 +112,13 @@ def serve(**options: Any) -> None:
     settings = _settings(options)
     if not Path(settings.SEEDS_DIR).is_dir():
         raise click.UsageError(f"SEEDS_DIR: {settings.SEEDS_DIR} is not a folder")
+    try:  # settings and the port are checked before the (maybe long) first parse
+        server = pick_server(settings.SERVER)
+        sock = listen(settings.HOST, settings.PORT) if server == "bjoern" else None
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {settings.HOST}:{settings.PORT}: {exc}") from exc
     for setting in SETTINGS:  # workers read the same settings from the environment
         value = getattr(settings, setting.name)
         if value is None and setting.name == "SNAPSHOT_DIR":
@@ -125,19 +132,12 @@ def serve(**options: Any) -> None:
         # each parsing every file at the same time on the same cores.
         click.echo(f"reading {settings.SEEDS_DIR} ...", err=True)
         subprocess.run([sys.executable, "-c", _WARM], check=False)
-    try:
-        server = pick_server(settings.SERVER)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
     if server == "granian":
         click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/ (granian)", err=True)
         granian_server(settings).serve()
         return
-    try:
-        sock = listen(settings.HOST, settings.PORT)
-    except OSError as exc:
-        raise click.UsageError(f"cannot listen on {settings.HOST}:{settings.PORT}: {exc}") from exc
     click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/ (bjoern)", err=True)
+    assert sock is not None
     sys.exit(serve_prefork(sock, settings.WORKERS, bjoern_worker))
 
 

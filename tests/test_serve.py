@@ -246,3 +246,24 @@ def test_server_setting_picks_and_checks() -> None:
     assert load_settings({"SERVER": " Granian "}, {}).SERVER == "granian"
     with pytest.raises(ConfigError, match="expected auto, bjoern or granian"):
         load_settings({"SERVER": "gunicorn"}, {})
+
+
+def test_serve_refuses_a_missing_bjoern_and_a_busy_port_before_parsing(
+    seeds_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from feeds import cli, server
+
+    monkeypatch.setattr(cli, "serve_prefork", lambda *a: pytest.fail("must not start"))
+    monkeypatch.setattr(server, "have_bjoern", lambda: False)
+    args = ["serve", "--seeds-dir", str(seeds_dir), "--server", "bjoern"]
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 2 and "bjoern is not installed" in result.output
+    monkeypatch.setattr(server, "have_bjoern", lambda: True)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli.main, [*args, "--port", str(port), "--snapshot-dir", "off"])
+    assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
