@@ -110,6 +110,9 @@ def bjoern_worker(sock: socket.socket) -> None:
 def listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family, backlog=2048)
+    # Accepted sockets inherit it (Linux): an answer written in more than one piece is never
+    # held back waiting for the client's ACK (Nagle), as nginx's tcp_nodelay does.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.setblocking(False)
     return sock
 

@@ -19,7 +19,7 @@ import pytest
 
 from feeds.config import load_settings
 from feeds.errors import ConfigError
-from feeds.server import Dated, granian_server, have_bjoern, pick_server
+from feeds.server import Dated, granian_server, have_bjoern, listen, pick_server
 from feeds.web.http import http_date
 
 from .conftest import WriteArticle
@@ -267,3 +267,13 @@ def test_serve_refuses_a_missing_bjoern_and_a_busy_port_before_parsing(
         port = busy.getsockname()[1]
         result = CliRunner().invoke(cli.main, [*args, "--port", str(port), "--snapshot-dir", "off"])
     assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_accepted_connections_send_without_delay() -> None:
+    with listen("127.0.0.1", 0) as sock, socket.create_connection(sock.getsockname()[:2]) as client:
+        sock.setblocking(True)
+        accepted, _ = sock.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            accepted.sendall(b"x")
+            assert client.recv(1) == b"x"
