@@ -2,10 +2,12 @@
 the same wrk load on loopback, runs alternated, medians and ratios printed.
 
     .venv/bin/python -m bench.http [--duration 8] [--rounds 3] [--connections 64] [--count 5000]
+                                   [--no-flask] [--no-granian]
 
 Installs nginx and wrk with apt-get when they are missing (Debian). Generates a corpus with
 bench/corpus.py (a small built-in generator when that is missing), builds the static site, starts
-nginx with deploy/nginx-static.conf, `feeds serve`, and the same app without its fast path
+nginx with deploy/nginx-static.conf, `feeds serve` (bjoern when installed), the same under
+granian (when bjoern is what `feeds serve` runs), and the same app without its fast path
 (bench/http/flask_only.py), checks they send the same bytes, then measures: a cached 200 of a
 50-item topic feed (identity and gzip) and a 304 to If-None-Match. Never part of the test run.
 """
