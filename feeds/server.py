@@ -21,13 +21,12 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
-from typing import Any
+from typing import Any, NoReturn
 
 from .config import Settings
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-SERVERS = ("bjoern", "granian")
 # A worker that dies this soon after it was started may not be able to start at all (a folder it
 # cannot read, say): after 2 * workers such exits in a row the server stops and says why.
 STARTUP_SECONDS = 10.0
@@ -134,24 +133,20 @@ def serve_prefork(sock: socket.socket, workers: int, run: Callable[[socket.socke
     """
     children: dict[int, float] = {}
     quick_exits = 0
+    stops = {signal.SIGTERM, signal.SIGINT}
 
     def spawn() -> None:
-        pid = os.fork()
-        if pid == 0:  # the worker: never returns into the supervisor's code
-            code = 0
-            try:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                run(sock)
-            except BaseException:
-                traceback.print_exc()
-                code = 1
-            finally:
-                sys.stderr.flush()
-                os._exit(code)
-        children[pid] = time.monotonic()
+        # Signals wait until the new worker is on the list, so a stop never leaves one behind.
+        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+        try:
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns into the supervisor's code
+                _worker(sock, run, stops)
+            children[pid] = time.monotonic()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
 
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, _stop) for sig in stops}
     status = 0
     try:
         for _ in range(workers):
@@ -176,6 +171,21 @@ def serve_prefork(sock: socket.socket, workers: int, run: Callable[[socket.socke
             signal.signal(sig, handler)
         _end(children)
     return status
+
+
+def _worker(sock: socket.socket, run: Callable[[socket.socket], None], stops: set[signal.Signals]) -> NoReturn:
+    code = 0
+    try:
+        for sig in stops:
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+        run(sock)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _describe(wait_status: int) -> str:
@@ -206,4 +216,4 @@ def _end(children: dict[int, float], grace: float = 10.0) -> None:
             pass
 
 
-__all__ = ["SERVERS", "Dated", "granian_server", "have_bjoern", "listen", "pick_server", "serve_prefork"]
+__all__ = ["Dated", "granian_server", "have_bjoern", "listen", "pick_server", "serve_prefork"]
