@@ -163,7 +163,7 @@ class Detail(NamedTuple):
 # refused with them), so the separators cannot occur; a Detail that does not come back the
 # same (a separator in a field, an empty URL or domain) is packed as JSON instead.
 # Raw deflate: no zlib header or checksum to make and check per article (a third faster to
-# unpack); a snapshot's own deflate stream carries a checksum over everything in it.
+# unpack); a snapshot's last line carries a CRC-32 over everything in it.
 _RAW_DEFLATE = -15
 _FIELD, _RECORD, _MARK = "\x1f", "\x1e", "\x1d"  # _MARK starts the text: a title may start with '['.
 

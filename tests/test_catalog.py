@@ -7,6 +7,7 @@ import os
 import random
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -215,10 +216,11 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     make(seeds_dir, tmp_path)
     path = snapshot.snapshot_path(tmp_path / "snap", seeds_dir)
     header, row, trailer = path.read_bytes().splitlines()
-    assert trailer == b'{"rows":1}'
+    assert trailer == b'{"rows":1,"crc32":%d}' % zlib.crc32(header + b"\n" + row + b"\n")
 
-    def snapshot_of(*rows: bytes) -> bytes:
-        return header + b"\n" + b"".join(r + b"\n" for r in rows) + b'{"rows":%d}' % len(rows)
+    def snapshot_of(*rows: bytes, count: int | None = None) -> bytes:
+        body = header + b"\n" + b"".join(r + b"\n" for r in rows)
+        return body + b'{"rows":%d,"crc32":%d}' % (len(rows) if count is None else count, zlib.crc32(body))
 
     code = json.loads(header)["code"]
     keys = {rel: snapshot.state_key(state) for rel, state, _ in scan_folder(seeds_dir) if state}
@@ -243,7 +245,13 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     for cut in (whole[:-5], whole[: whole.rindex(b"\n") + 1], whole[: whole.index(b"\n") + 1]):  # cut short
         path.write_bytes(cut)
         assert snapshot.read_snapshot(path, code, paths, keys) == {}
-    path.write_bytes(snapshot_of(row, row)[: -len(b'{"rows":2}')] + b'{"rows":3}')  # a count that is not the rows'
+    path.write_bytes(snapshot_of(row, row, count=3))  # a count that is not the rows'
+    assert snapshot.read_snapshot(path, code, paths, keys) == {}
+    at = row.index(b"Z")  # a row still well-formed, changed on disk: only the CRC tells
+    changed = row[:at] + b"Y" + row[at + 1 :]
+    path.write_bytes(snapshot_of(changed))
+    assert len(snapshot.read_snapshot(path, code, paths, keys)) == 1  # (with its CRC, it is read)
+    path.write_bytes(snapshot_of(changed)[: -len(trailer)] + trailer)
     assert snapshot.read_snapshot(path, code, paths, keys) == {}
     assert ids(make(seeds_dir, tmp_path).index) == ["https://news.example/a/1"]
 
