@@ -79,14 +79,41 @@ def parse_files(
             stdout=subprocess.PIPE,
         )
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(json.dumps(share).encode())  # JSON: a file name may hold a newline
-        proc.stdin.close()
+        with contextlib.suppress(BrokenPipeError):  # a helper that died: its files are parsed here, below
+            proc.stdin.write(json.dumps(share).encode())  # JSON: a file name may hold a newline
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
         os.set_blocking(proc.stdout.fileno(), False)
         with contextlib.suppress(OSError, AttributeError):  # Linux only; the default (64 KiB) works too
             fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, max(PIPE_PIECE, 1 << 16))
         selector.register(proc.stdout, selectors.EVENT_READ, [b"", iter(share)])  # unfinished line, paths
         helpers.append((proc, share))
-    open_pipes = len(helpers)
+    try:
+        _read_rows(selector, len(helpers), results, on_line)
+    except BaseException:
+        for proc, _ in helpers:  # no helper outlives a failed start
+            proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        selector.close()
+        raise
+    done = {r.path for r in results}
+    for proc, share in helpers:
+        assert proc.stdout is not None
+        proc.stdout.close()
+        if proc.wait() != 0 or any(rel not in done for rel in share):
+            missing = [rel for rel in share if rel not in done]
+            log.warning("a parse helper failed; parsing its %d missing files here", len(missing))
+            results.extend(_parsed_here(root, rel, max_bytes, on_line) for rel in missing)
+    selector.close()
+    return results
+
+
+def _read_rows(
+    selector: selectors.BaseSelector, open_pipes: int, results: list[LoadResult], on_line: LineSink | None
+) -> None:
+    """The helpers' rows, decoded into results as they arrive, until every pipe is closed."""
     while open_pipes:
         for key, _ in selector.select():
             state = key.data
@@ -106,16 +133,6 @@ def parse_files(
                 results.append(result)
                 if on_line is not None:
                     on_line(result.path, line)
-    done = {r.path for r in results}
-    for proc, share in helpers:
-        assert proc.stdout is not None
-        proc.stdout.close()
-        if proc.wait() != 0 or any(rel not in done for rel in share):
-            missing = [rel for rel in share if rel not in done]
-            log.warning("a parse helper failed; parsing its %d missing files here", len(missing))
-            results.extend(_parsed_here(root, rel, max_bytes, on_line) for rel in missing)
-    selector.close()
-    return results
 
 
 def _parsed_here(root: Path, rel: str, max_bytes: int, on_line: LineSink | None) -> LoadResult:

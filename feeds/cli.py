@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import click
 from .catalog import Catalog
 from .config import SETTINGS, env_name, flag_name, load_settings
 from .errors import ConfigError
-from .server import bjoern_worker, granian_server, listen, pick_server, serve_prefork
+from .server import bind, bjoern_worker, granian_server, pick_server, serve_prefork
 
 
 def _options(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -114,7 +115,7 @@ def serve(**options: Any) -> None:
         raise click.UsageError(f"SEEDS_DIR: {settings.SEEDS_DIR} is not a folder")
     try:  # settings and the port are checked before the (maybe long) first parse
         server = pick_server(settings.SERVER)
-        sock = listen(settings.HOST, settings.PORT) if server == "bjoern" else None
+        sock = bind(settings.HOST, settings.PORT) if server == "bjoern" else None
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     except OSError as exc:
@@ -131,7 +132,7 @@ def serve(**options: Any) -> None:
         # Parse once, here, into the snapshot; the workers then start from it instead of
         # each parsing every file at the same time on the same cores.
         click.echo(f"reading {settings.SEEDS_DIR} ...", err=True)
-        subprocess.run([sys.executable, "-c", _WARM], check=False)
+        _warm_up()
     if server == "granian":
         click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/ (granian)", err=True)
         granian_server(settings).serve()
@@ -139,6 +140,23 @@ def serve(**options: Any) -> None:
     click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/ (bjoern)", err=True)
     assert sock is not None
     sys.exit(serve_prefork(sock, settings.WORKERS, bjoern_worker))
+
+
+def _warm_up() -> None:
+    """The first parse, in a child process; a SIGTERM meanwhile stops it too (exit 143)."""
+    warm = subprocess.Popen([sys.executable, "-c", _WARM])
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        warm.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if warm.poll() is None:
+            warm.terminate()
+            warm.wait()
 
 
 _WARM = (

@@ -13,13 +13,14 @@ that serves, and no thread is ever forked.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from email.utils import formatdate
 from typing import Any, NoReturn
 
@@ -106,86 +107,115 @@ def bjoern_worker(sock: socket.socket) -> None:
     bjoern.server_run(sock, Dated(create_app()))
 
 
-def listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server((host, port), family=family, backlog=2048)
-    # Accepted sockets inherit it (Linux): an answer written in more than one piece is never
-    # held back waiting for the client's ACK (Nagle), as nginx's tcp_nodelay does.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.setblocking(False)
+def bind(host: str, port: int) -> socket.socket:
+    """The server's socket, bound (so a port in use is found at once) but not yet listening:
+    until serve_prefork listens, a client is refused rather than left waiting on a first parse."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit it (Linux): an answer written in more than one piece is never
+        # held back waiting for the client's ACK (Nagle), as nginx's tcp_nodelay does.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
-class _Stop(Exception):
-    pass
-
-
-def _stop(signum: int, frame: Any) -> None:
-    raise _Stop(signum)
+_STOPS = {signal.SIGTERM, signal.SIGINT}
+_WATCHED = {*_STOPS, signal.SIGCHLD}
 
 
 def serve_prefork(sock: socket.socket, workers: int, run: Callable[[socket.socket], None]) -> int:
-    """Fork `workers` processes that each call run(sock); supervise them until SIGTERM/SIGINT.
+    """Listen on `sock`, fork `workers` processes that each call run(sock), and supervise them
+    until SIGTERM or SIGINT; then stop them all and return 0.
 
     A worker that exits is started again at once. When 2 * workers of them in a row have exited
     within STARTUP_SECONDS of their start, they cannot start: every worker is stopped and 1
-    returned. Returns 0 after a signal.
+    returned. The supervisor keeps its signals blocked and takes them one at a time with
+    sigwaitinfo, so no signal can arrive in the middle of a fork, a reap or the stopping.
     """
     children: dict[int, float] = {}
     quick_exits = 0
-    stops = {signal.SIGTERM, signal.SIGINT}
+    status = 0
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
+    supervisor = os.getpid()
 
     def spawn() -> None:
-        # Signals wait until the new worker is on the list, so a stop never leaves one behind.
-        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
-        try:
-            pid = os.fork()
-            if pid == 0:  # the worker: never returns into the supervisor's code
-                _worker(sock, run, stops)
-            children[pid] = time.monotonic()
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the supervisor's code
+            _worker(sock, run, mask, supervisor)
+        children[pid] = time.monotonic()
 
-    previous = {sig: signal.signal(sig, _stop) for sig in stops}
-    status = 0
     try:
+        sock.listen(2048)
         for _ in range(workers):
             spawn()
-        while True:
-            pid, wait_status = os.wait()
-            started = children.pop(pid, None)
-            if started is None:
-                continue
-            quick_exits = quick_exits + 1 if time.monotonic() - started < STARTUP_SECONDS else 0
-            if quick_exits >= 2 * workers:
-                print(f"feeds serve: workers cannot start ({_describe(wait_status)}); stopping", file=sys.stderr)
-                status = 1
+        while status == 0:
+            if signal.sigwaitinfo(_WATCHED).si_signo in _STOPS:
                 break
-            print(f"feeds serve: worker {pid} ended ({_describe(wait_status)}); starting another", file=sys.stderr)
-            time.sleep(0.05 * quick_exits)  # no hot loop of forks while a worker keeps failing
-            spawn()
-    except _Stop:
-        pass
+            for pid, wait_status in _reaped():
+                started = children.pop(pid, None)
+                if started is None:
+                    continue
+                quick_exits = quick_exits + 1 if time.monotonic() - started < STARTUP_SECONDS else 0
+                if quick_exits >= 2 * workers:
+                    print(f"feeds serve: workers cannot start ({_describe(wait_status)}); stopping", file=sys.stderr)
+                    status = 1
+                    break
+                print(f"feeds serve: worker {pid} ended ({_describe(wait_status)}); starting another", file=sys.stderr)
+                time.sleep(0.05 * quick_exits)  # no hot loop of forks while a worker keeps failing
+                spawn()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         _end(children)
+        while signal.sigpending() & _WATCHED:  # what came while stopping: nothing left to do
+            signal.sigtimedwait(_WATCHED, 0)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     return status
 
 
-def _worker(sock: socket.socket, run: Callable[[socket.socket], None], stops: set[signal.Signals]) -> NoReturn:
+def _reaped() -> Iterator[tuple[int, int]]:
+    while True:
+        try:
+            pid, wait_status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        yield pid, wait_status
+
+
+def _worker(
+    sock: socket.socket, run: Callable[[socket.socket], None], mask: Iterable[int], supervisor: int
+) -> NoReturn:
     code = 0
     try:
-        for sig in stops:
+        _end_with_parent()
+        if os.getppid() != supervisor:  # the supervisor died before the line above
+            os._exit(1)
+        for sig in _STOPS:
             signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         run(sock)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:
         traceback.print_exc()
         code = 1
     finally:
+        sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _end_with_parent() -> None:
+    """Linux: a SIGTERM for this worker when the supervisor dies (killed with SIGKILL, say), so
+    no worker is left holding the port."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _describe(wait_status: int) -> str:
@@ -216,4 +246,4 @@ def _end(children: dict[int, float], grace: float = 10.0) -> None:
             pass
 
 
-__all__ = ["Dated", "granian_server", "have_bjoern", "listen", "pick_server", "serve_prefork"]
+__all__ = ["Dated", "bind", "granian_server", "have_bjoern", "pick_server", "serve_prefork"]

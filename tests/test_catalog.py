@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import random
+import subprocess
 import threading
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -271,6 +273,29 @@ def test_parallel_parse_gives_the_same_results(
     monkeypatch.setattr(catalog_module, "PIPE_PIECE", 700)  # rows arrive in many small pieces
     small_pieces = catalog_module.parse_files(seeds_dir, rels, 1 << 20, 2)
     assert sorted(small_pieces, key=lambda r: r.path) == sorted(serial, key=lambda r: r.path)
+
+
+def test_a_failed_parallel_parse_leaves_no_helper_behind(
+    seeds_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(1, 11):
+        write_article(n)
+    monkeypatch.setattr(catalog_module, "PARALLEL_MIN_FILES", 2)
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    def broken(row: Any, path: str | None = None) -> Any:
+        raise RuntimeError("a bug while decoding")
+
+    monkeypatch.setattr(catalog_module.subprocess, "Popen", popen)
+    monkeypatch.setattr(catalog_module, "decode_result", broken)
+    with pytest.raises(RuntimeError, match="a bug while decoding"):
+        catalog_module.parse_files(seeds_dir, sorted(p.name for p in seeds_dir.iterdir()), 1 << 20, 2)
+    assert len(started) == 2 and all(proc.returncode is not None for proc in started)
 
 
 def test_snapshot_from_parallel_parse_reads_back_the_same(

@@ -19,7 +19,7 @@ import pytest
 
 from feeds.config import load_settings
 from feeds.errors import ConfigError
-from feeds.server import Dated, granian_server, have_bjoern, listen, pick_server
+from feeds.server import Dated, bind, granian_server, have_bjoern, pick_server
 from feeds.web.http import http_date
 
 from .conftest import WriteArticle
@@ -212,10 +212,10 @@ def test_bjoern_supervisor_restarts_a_worker_and_stops_on_sigterm(seeds_dir: Pat
 def test_prefork_gives_up_on_workers_that_cannot_start(tmp_path: Path) -> None:
     script = (
         "import sys\n"
-        "from feeds.server import listen, serve_prefork\n"
+        "from feeds.server import bind, serve_prefork\n"
         "def run(sock):\n"
         "    raise RuntimeError('cannot read the seeds folder')\n"
-        "sys.exit(serve_prefork(listen('127.0.0.1', 0), 2, run))\n"
+        "sys.exit(serve_prefork(bind('127.0.0.1', 0), 2, run))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
@@ -270,10 +270,63 @@ def test_serve_refuses_a_missing_bjoern_and_a_busy_port_before_parsing(
 
 
 def test_accepted_connections_send_without_delay() -> None:
-    with listen("127.0.0.1", 0) as sock, socket.create_connection(sock.getsockname()[:2]) as client:
+    with bind("127.0.0.1", 0) as sock:
+        with pytest.raises(OSError):  # bound, not listening: refused until the server is ready
+            socket.create_connection(sock.getsockname()[:2], timeout=5).close()
+        sock.listen()
+        client = socket.create_connection(sock.getsockname()[:2])
         sock.setblocking(True)
         accepted, _ = sock.accept()
         with accepted:
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
             accepted.sendall(b"x")
             assert client.recv(1) == b"x"
+        client.close()
+
+
+SLEEPING_WORKERS = (
+    "import sys, time\n"
+    "from feeds.server import bind, serve_prefork\n"
+    "def run(sock):\n"
+    "    time.sleep(3600)\n"
+    "sys.exit(serve_prefork(bind('127.0.0.1', 0), 2, run))\n"
+)
+
+
+def start_supervisor() -> tuple[subprocess.Popen[bytes], set[int]]:
+    proc = subprocess.Popen([sys.executable, "-c", SLEEPING_WORKERS], start_new_session=True, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while len(children_of(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = children_of(proc.pid)
+    assert len(workers) == 2
+    return proc, workers
+
+
+def gone(pids: set[int], within: float = 10) -> bool:
+    deadline = time.monotonic() + within
+    while any(Path(f"/proc/{pid}/stat").exists() for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(Path(f"/proc/{pid}/stat").exists() for pid in pids)
+
+
+def test_prefork_stops_every_worker_on_two_signals_at_once() -> None:
+    proc, workers = start_supervisor()
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(20) == 0
+        assert proc.stderr is not None and b"Traceback" not in proc.stderr.read()
+        assert gone(workers)
+    finally:
+        stop_server(proc)
+
+
+def test_prefork_workers_end_with_a_killed_supervisor() -> None:
+    proc, workers = start_supervisor()
+    try:
+        os.kill(proc.pid, signal.SIGKILL)  # no chance to stop them: the kernel tells them (Linux)
+        proc.wait(10)
+        assert gone(workers)
+    finally:
+        stop_server(proc)

@@ -36,10 +36,10 @@ if __name__ != "__main__":  # in each granian worker
 
 if __name__ == "__main__":
     from feeds.config import load_settings
-    from feeds.server import granian_server, listen, pick_server, serve_prefork
+    from feeds.server import bind, granian_server, pick_server, serve_prefork
 
     settings = load_settings(None, os.environ)
     if pick_server(settings.SERVER) == "granian":
         granian_server(settings, "bench.http.flask_only:app").serve()
     else:
-        sys.exit(serve_prefork(listen(settings.HOST, settings.PORT), settings.WORKERS, bjoern_worker))
+        sys.exit(serve_prefork(bind(settings.HOST, settings.PORT), settings.WORKERS, bjoern_worker))
