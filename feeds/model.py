@@ -317,13 +317,15 @@ class Article(NamedTuple):
 
 
 EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
-MIN_US = (datetime(1, 1, 1, tzinfo=UTC) - EPOCH_UTC) // timedelta(microseconds=1)
-MAX_US = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - EPOCH_UTC) // timedelta(microseconds=1)
 
 
 def micros(when: datetime) -> int:
     """An aware datetime as microseconds since 1970 UTC, exactly."""
     return (when - EPOCH_UTC) // timedelta(microseconds=1)
+
+
+MIN_US = micros(datetime.min.replace(tzinfo=UTC))
+MAX_US = micros(datetime.max.replace(tzinfo=UTC))
 
 
 _NUMBERS: dict[float, float] = {}

@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -296,10 +296,3 @@ class SnapshotWriter:
             self.close()
         else:
             self.discard()
-
-
-def write_snapshot(path: Path, fingerprint: str, rows: Iterable[list[Any]]) -> None:
-    """A whole snapshot at once (see SnapshotWriter)."""
-    with SnapshotWriter(path, fingerprint) as writer:
-        for row in rows:
-            writer.add(row)
