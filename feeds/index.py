@@ -69,9 +69,11 @@ class Index:
     def topics_of(self, article: Article) -> list[tuple[str, str]]:
         """(slug, display name) of each topic of an article, in the article's order."""
         out: list[tuple[str, str]] = []
+        seen: list[str] = []  # one to four topics: a list beats a set
         for spelling in article.topics:
             slug = self.topic_slugs.get(spelling)
-            if slug and all(slug != s for s, _ in out):
+            if slug and slug not in seen:
+                seen.append(slug)
                 out.append((slug, self.topic_names[slug]))
         return out
 

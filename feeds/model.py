@@ -415,7 +415,10 @@ _IMAGE_TYPES = {
 
 def image_mime_type(url: str) -> str:
     """MIME type from the URL's extension, from a fixed table so every machine agrees."""
-    if _SIMPLE_HTTP_URL.fullmatch(url) is not None:  # cut as urlsplit would, at a sixth of its cost
+    if url.startswith(("https://", "http://")):
+        # urlsplit's path, cut out by hand at a sixth of its cost. A URL that reached an article
+        # passed is_http_url: no whitespace or control character for urlsplit to strip, so its
+        # path runs from the first "/" after "//" to the first "?" or "#", as sliced here.
         rest = url.partition("#")[0].partition("?")[0]
         slash = rest.find("/", rest.index("://") + 3)
         path = rest[slash:] if slash >= 0 else ""

@@ -9,17 +9,30 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bench.corpus import write_corpus
 from feeds.index import Index, build_index
 from feeds.loading import is_article_name, load_file
-from feeds.model import Article, Image, Provider, Related, clean_line, clean_text, make_article
+from feeds.model import (
+    EPOCH_UTC,
+    MAX_US,
+    MIN_US,
+    Article,
+    Image,
+    Provider,
+    Related,
+    clean_line,
+    clean_text,
+    make_article,
+)
 from feeds.rendering import FeedSpec, Urls, render_atom, render_rss, syndication
+from feeds.rendering.spec import isoformat_us, rfc822_us
 
 from .conftest import SAMPLE_SEEDS
 from .entry_oracle import oracle_fragment
@@ -153,3 +166,18 @@ def test_rss_item_without_a_title_matches_feedgen() -> None:
     syndication._FRAGMENTS.clear()
     assert syndication._fragment(spec, article, "rss") == oracle_fragment(spec, article, "rss")
     syndication._FRAGMENTS.clear()
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.integers(MIN_US, MAX_US))
+@example(MIN_US)
+@example(MAX_US)
+@example(-1)
+@example(0)
+@example(-1_000_001)
+@example(1_700_000_000_000_001)
+def test_dates_from_microseconds_match_datetime(us: int) -> None:
+    """The entry writer formats dates from Article.published_us without a datetime: the same text."""
+    when = EPOCH_UTC + timedelta(microseconds=us)
+    assert rfc822_us(us) == format_datetime(when, usegmt=True)
+    assert isoformat_us(us) == when.isoformat()

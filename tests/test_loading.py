@@ -274,6 +274,20 @@ def test_the_quick_url_pattern_accepts_only_what_the_full_check_does(url: str) -
 @example("https://img.example")
 @example("https://img.example?x=/a.png")
 def test_image_types_match_what_urlsplit_gives(url: str) -> None:
+    assert_image_type_as_urlsplit_gives(url)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.sampled_from(["https://", "http://", "HTTP://"]), st.lists(URL_PIECES, max_size=14).map("".join))
+@example("https://", "img.example/a.png?x=.gif#y.webp")
+@example("https://", "[::1]/a.png")
+def test_image_types_of_any_url_an_article_can_hold_match_urlsplit(scheme: str, rest: str) -> None:
+    url = scheme + rest
+    if is_http_url(url):  # the only URLs an Image is made of
+        assert_image_type_as_urlsplit_gives(url)
+
+
+def assert_image_type_as_urlsplit_gives(url: str) -> None:
     path = urlsplit(url).path
     ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
     assert image_mime_type(url) == _IMAGE_TYPES.get(ext, "image/jpeg"), url

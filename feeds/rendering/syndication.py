@@ -9,7 +9,6 @@ them, see _rss_item), so every attribute and date comes from the data.
 from __future__ import annotations
 
 from datetime import datetime
-from html import escape
 from typing import Any
 
 from feedgen.ext.base import BaseExtension
@@ -17,8 +16,8 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..model import Article, Image
-from .content import article_html
-from .spec import EntryCache, FeedSpec, rfc822
+from .content import article_html, html_text
+from .spec import EntryCache, FeedSpec, isoformat_us, rfc822, rfc822_us
 from .urls import MEDIA_TYPES, Format
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -101,30 +100,46 @@ def _media(image: Image, url: str, mime_type: str) -> str:
     return f'<media:content url="{url}" medium="image" type="{mime_type}"{size}/><media:thumbnail url="{url}"{size}/>'
 
 
+_SOURCES: dict[tuple[str, str], str] = {}  # (base URL, domain) -> <source> element start
+
+
+def _source(spec: FeedSpec, domain: str) -> str:
+    """`<source url="...">` for a provider's feed: the same few thousand strings for every entry."""
+    key = (spec.urls.base, domain)
+    found = _SOURCES.get(key)
+    if found is None:
+        if len(_SOURCES) >= 20_000:
+            _SOURCES.clear()
+        found = _SOURCES[key] = f'<source url="{_attr(spec.urls.feed("provider", domain, "rss"))}">'
+    return found
+
+
 def _rss_item(spec: FeedSpec, article: Article, topics: tuple[tuple[str, str], ...]) -> str:
     """An RSS <item>: feedgen's elements in its order, then those its extension added (pubDate on)."""
     detail = article.detail  # once: each Article property looks the packed text up again
     title, image, provider = detail.title, detail.image, article.provider
     url, mime_type = _image_attrs(image)
     guid = _text(article.id)
-    parts = [f"<item><title>{_text(title)}</title>" if title else "<item>", f"<link>{guid}</link>"]
-    html = _text(article_html(article))
+    parts = [f"<item><title>{_text(title)}</title><link>{guid}</link>" if title else f"<item><link>{guid}</link>"]
+    html = _text(article_html(article, detail))
     # The description is HTML: the plain-text excerpt escaped as HTML, then as XML text.
-    description = escape(detail.excerpt or title, quote=False)
+    description = html_text(detail.excerpt or title)
     if description:
         parts.append(f"<description>{_text(description)}</description><content:encoded>{html}</content:encoded>")
     else:
         parts.append(f"<description>{html}</description>")
     parts.append(f'<guid isPermaLink="true">{guid}</guid>')
-    parts.extend(f"<category>{_text(name)}</category>" for _, name in topics)
+    for _, name in topics:
+        parts.append(f"<category>{_text(name)}</category>")
     if image is not None:
         parts.append(f'<enclosure url="{url}" length="0" type="{mime_type}"/>')
+    pub_date = rfc822_us(article.published_us)
     if provider is not None:
-        source = _attr(spec.urls.feed("provider", provider.domain, "rss"))
-        parts.append(f'<source url="{source}">{_text(provider.name)}</source>')
-    parts.append(f"<pubDate>{rfc822(article.published)}</pubDate>")
-    if provider is not None:
-        parts.append(f"<dc:creator>{_text(provider.name)}</dc:creator>")
+        name = _text(provider.name)
+        parts.append(f"{_source(spec, provider.domain)}{name}</source><pubDate>{pub_date}</pubDate>")
+        parts.append(f"<dc:creator>{name}</dc:creator>")
+    else:
+        parts.append(f"<pubDate>{pub_date}</pubDate>")
     if image is not None:
         parts.append(_media(image, url, mime_type))
     parts.append("</item>")
@@ -137,11 +152,11 @@ def _atom_entry(article: Article, topics: tuple[tuple[str, str], ...]) -> str:
     detail = article.detail
     image, provider = detail.image, article.provider
     url, mime_type = _image_attrs(image)
-    when = article.published.isoformat()
+    when = isoformat_us(article.published_us)
     parts = [f"<entry><id>{_text(article.id)}</id><title>{_text(detail.title)}</title><updated>{when}</updated>"]
     if provider is not None and provider.name:
         parts.append(f"<author><name>{_text(provider.name)}</name><uri>{_text(provider.url)}</uri></author>")
-    html = article_html(article)
+    html = article_html(article, detail)
     parts.append(f'<content type="html">{_text(html)}</content>' if html else '<content type="html"/>')
     parts.append(f'<link href="{_attr(article.id)}"/>')
     if detail.excerpt:
