@@ -67,6 +67,7 @@ SETTINGS: tuple[Setting, ...] = (
         _snapshot_dir,
     ),
     Setting("PARSE_JOBS", 0, "processes that parse files at start; 0 means one per core", int, 0),
+    Setting("CACHE_MB", 32, "memory each worker keeps in rendered feeds, pages and entries, in MiB", int, 1),
     Setting("CACHE_MAX_AGE", 300, "Cache-Control max-age of feeds and pages, in seconds", int, 0),
     Setting("HOST", "127.0.0.1", "address `feeds serve` listens on", str),
     Setting("PORT", 8000, "port `feeds serve` listens on", int, 1),
@@ -86,6 +87,7 @@ class Settings:
     RELOAD_INTERVAL: float
     SNAPSHOT_DIR: Path | None
     PARSE_JOBS: int
+    CACHE_MB: int
     CACHE_MAX_AGE: int
     HOST: str
     PORT: int

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 
 from ._version import __version__
 from .index import Group, Index
+from .lru import ByteLRU
 from .rendering import FeedSpec, Format, Urls, render, render_opml
 from .rendering.spec import EPOCH
 from .rendering.urls import FORMAT_NAMES, MEDIA_TYPES
@@ -89,29 +88,18 @@ class Rendered:
         return found
 
 
-class RenderCache:
-    """A bounded LRU of Rendered outputs; keys carry the digest of the data behind each one."""
+def _rendered_bytes(rendered: Rendered) -> int:
+    """What a Rendered holds: its body, and its gzip once a client asks for it, charged up front
+    at a third of the body (feeds and pages compress to a fifth or a quarter), and its headers."""
+    return len(rendered.body) + len(rendered.body) // 3 + 1000
 
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
-    def get(self, key: Hashable, make: Callable[[], Rendered]) -> Rendered:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return found
-        rendered = make()  # outside the lock: two threads may render the same bytes, never block
-        with self._lock:
-            self.misses += 1
-            self._items[key] = rendered
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return rendered
+class RenderCache(ByteLRU[Rendered]):
+    """Rendered outputs, least recently used first out past `max_bytes`; keys carry the digest
+    of the data behind each one, so a change makes new keys and the old bytes age out."""
+
+    def __init__(self, max_bytes: int = 24 << 20) -> None:
+        super().__init__(max_bytes, _rendered_bytes)
 
 
 class Outputs:
@@ -119,7 +107,7 @@ class Outputs:
 
     def __init__(self, site_title: str, cache: RenderCache | None = None) -> None:
         self.site_title = site_title
-        self.cache = cache or RenderCache()
+        self.cache = cache if cache is not None else RenderCache()  # (an empty cache is falsy)
 
     def describe(self, group: Group) -> tuple[str, str]:
         """Title and description of a group's feed."""

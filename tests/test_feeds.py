@@ -340,7 +340,7 @@ def test_entry_fragments_change_nothing_and_follow_topic_names(
     from feeds.rendering import jsonfeed, syndication
 
     def bodies() -> dict[str, bytes]:
-        client.application.extensions["feeds"].outputs.cache._items.clear()
+        client.application.extensions["feeds"].outputs.cache.clear()
         return {url: client.get(url).data for url in FEED_URLS.values()}
 
     warm = bodies()
@@ -384,7 +384,7 @@ def test_rendering_never_touches_the_process_locale(
         raise AssertionError(f"locale.setlocale{args} called while rendering")
 
     monkeypatch.setattr(locale, "setlocale", refuse)
-    client.application.extensions["feeds"].outputs.cache._items.clear()
+    client.application.extensions["feeds"].outputs.cache.clear()
     from feeds.rendering import syndication
 
     syndication._FRAGMENTS.clear()

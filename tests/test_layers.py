@@ -10,6 +10,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "feeds"
 LAYERS = {
     "errors": 0,
     "_version": 0,
+    "lru": 0,
     "model": 1,
     "loading": 2,
     "snapshot": 3,

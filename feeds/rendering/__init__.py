@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from . import jsonfeed, syndication
 from .jsonfeed import render_json
 from .opml import render_opml
 from .spec import FeedSpec
@@ -17,4 +18,22 @@ def render(spec: FeedSpec, fmt: Format) -> bytes:
     return WRITERS[fmt](spec)
 
 
-__all__ = ["FORMATS", "FeedSpec", "Format", "Urls", "render", "render_atom", "render_json", "render_opml", "render_rss"]
+def set_entry_cache_bytes(total: int) -> None:
+    """Bound the process's caches of written entries: three quarters for RSS and Atom entries,
+    a quarter for JSON Feed items (which are smaller). Process-wide, as the caches are."""
+    syndication._FRAGMENTS.resize(total * 3 // 4)
+    jsonfeed._ITEMS.resize(total // 4)
+
+
+__all__ = [
+    "FORMATS",
+    "FeedSpec",
+    "Format",
+    "Urls",
+    "render",
+    "render_atom",
+    "render_json",
+    "render_opml",
+    "render_rss",
+    "set_entry_cache_bytes",
+]

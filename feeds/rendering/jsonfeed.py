@@ -62,7 +62,7 @@ def _dumps(value: Any) -> str:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-_ITEMS: EntryCache[str] = EntryCache()
+_ITEMS: EntryCache[str] = EntryCache(2 << 20)  # see rendering.set_entry_cache_bytes
 
 
 def _item_json(spec: FeedSpec, article: Article) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
+from ..lru import ByteLRU
 from ..model import EPOCH_UTC, Article
 from .urls import Format, Urls
 
@@ -17,27 +19,14 @@ EPOCH = EPOCH_UTC  # `updated` of a feed with no items: from no clock
 _Entry = TypeVar("_Entry")
 
 
-class EntryCache(Generic[_Entry]):
+class EntryCache(ByteLRU[_Entry]):
     """An article's entry as one writer serialized it, reused by every feed that shows the
     article (the site feed, its topics' and its provider's): a feed that misses the render
-    cache then costs its header plus a join. Keys hold everything an entry depends on; at
-    `limit` entries the cache starts again empty (no order to keep, nothing to evict one by one)."""
+    cache then costs its header plus a join. Keys hold everything an entry depends on; the
+    least recently used entries go past `max_bytes`."""
 
-    def __init__(self, limit: int = 30_000) -> None:
-        self.limit = limit
-        self._entries: dict[Hashable, _Entry] = {}
-
-    def get(self, key: Hashable, make: Callable[[], _Entry]) -> _Entry:
-        found = self._entries.get(key)
-        if found is None:
-            found = make()
-            if len(self._entries) >= self.limit:
-                self._entries.clear()
-            self._entries[key] = found
-        return found
-
-    def clear(self) -> None:
-        self._entries.clear()
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(max_bytes, sys.getsizeof)
 
 
 def rfc822(when: datetime) -> str:

@@ -175,7 +175,7 @@ def _atom_entry(article: Article, topics: tuple[tuple[str, str], ...]) -> str:
     return "".join(parts)
 
 
-_FRAGMENTS: EntryCache[bytes] = EntryCache()
+_FRAGMENTS: EntryCache[bytes] = EntryCache(6 << 20)  # see rendering.set_entry_cache_bytes
 # The prefixes entries use, which only the header declares (feedgen always declares content:).
 _DECLARATIONS = {
     "rss": (

@@ -12,7 +12,8 @@ from flask import Flask
 
 from ..catalog import Catalog, system_clock
 from ..config import Settings, catalog_options, load_settings
-from ..outputs import Outputs
+from ..outputs import Outputs, RenderCache
+from ..rendering import set_entry_cache_bytes
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], f
         catalog.watch(settings.RELOAD_INTERVAL)
     app = Flask(__name__)
     app.config.update({name: getattr(settings, name) for name in settings.__dataclass_fields__})
-    state = FeedsState(settings, catalog, Outputs(settings.SITE_TITLE), clock or system_clock)
+    # A quarter of the cache budget for written entries, the rest for whole feeds and pages.
+    budget = settings.CACHE_MB << 20
+    set_entry_cache_bytes(budget // 4)
+    outputs = Outputs(settings.SITE_TITLE, RenderCache(budget - budget // 4))
+    state = FeedsState(settings, catalog, outputs, clock or system_clock)
     app.extensions["feeds"] = state
     from .fast import FastPath
     from .views import bp
