@@ -228,7 +228,20 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     keys = {rel: snapshot.state_key(state) for rel, state, _ in scan_folder(seeds_dir) if state}
     paths = {rel: rel for rel in keys}
     assert len(snapshot.read_snapshot(path, code, paths, keys)) == 1
-    for field, value in ((1, "not a date"), (1, 10**30), (1, True), (2, "not base64!"), (4, "not a list")):
+    for field, value in (
+        (0, 5),
+        (1, "not a date"),
+        (1, 10**30),
+        (1, True),
+        (2, "not base64!"),
+        (2, "YQ==\n"),
+        (2, 5),
+        (4, "not a list"),
+        (4, ["AI", 3]),
+        (5, "50"),
+        (6, [1]),
+        (7, 1.5),
+    ):
         bad = json.loads(row)
         bad[2][field] = value
         path.write_bytes(snapshot_of(json.dumps(bad).encode()))
