@@ -32,7 +32,7 @@ class ResponseHeaders:
     not_modified: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # weakly held by the fast path's memo
 class Rendered:
     """One output's bytes with their validators; gzip is done once per body, never per request."""
 

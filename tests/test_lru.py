@@ -3,6 +3,7 @@ least recently used first, and never change what is served."""
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from flask import Flask
 from feeds.errors import ConfigError
 from feeds.lru import ENTRY_OVERHEAD, ByteLRU
 from feeds.rendering import jsonfeed, set_entry_cache_bytes, syndication
+from feeds.web.fast import FastPath
 
 from .conftest import WriteArticle
 
@@ -122,3 +124,18 @@ def test_a_small_cache_budget_bounds_every_cache_and_serves_the_same_bytes(
 def test_the_cache_budget_is_at_least_one_mib(make_app: Callable[..., Flask]) -> None:
     with pytest.raises(ConfigError, match="CACHE_MB"):
         make_app(CACHE_MB=0)
+
+
+def test_the_fast_path_keeps_no_body_the_render_cache_dropped(make_app: Callable[..., Flask], many: None) -> None:
+    app = make_app()
+    client = app.test_client()
+    fast = app.wsgi_app
+    assert isinstance(fast, FastPath)
+    feed_urls = [url for url in urls() if "/feed" in url and not url.endswith(".opml")]
+    before = {url: client.get(url).data for url in feed_urls}
+    assert len(fast._memo) == len(feed_urls)  # every feed went through the fast path and is remembered
+    app.extensions["feeds"].outputs.cache.clear()
+    gc.collect()
+    assert all(memo.rendered() is None for memo in fast._memo.values())  # nothing else held the bodies
+    for url in feed_urls:
+        assert client.get(url).data == before[url], url  # rendered again, through the cache

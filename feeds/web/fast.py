@@ -7,9 +7,13 @@ is written in one place. Both paths use `lookup` and `respond`, so they send the
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from ..index import Group, Index
+from ..outputs import Rendered
 from . import FeedsState
 from .http import respond
 from .lookup import FeedRoute, Found, HttpProblem, base_url, feed_route, locate_feed, locate_opml
@@ -19,13 +23,24 @@ _STATUS = {200: "200 OK", 304: "304 Not Modified"}
 _OPML = ("opml", "", "")
 
 
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    """What a memo entry needs to be trusted (see Found), and the answer by weak reference: the
+    render cache alone decides which bodies stay in memory (FEEDS_CACHE_MB)."""
+
+    rendered: weakref.ref[Rendered]
+    index: Index
+    group: Group
+    start: int
+
+
 class FastPath:
     """A WSGI middleware (in the manner of WhiteNoise) that serves cached feeds itself.
 
     A request it has answered before is one dict lookup and a few checks away from its answer:
     the memo maps (path, query, host) to what the answer was made from; it is emptied whenever
     the catalog swaps in a new index, and an entry is used only while no held-back article of
-    its group has come due.
+    its group has come due and the render cache still holds its answer.
     """
 
     def __init__(self, app: WSGIApp, state: FeedsState) -> None:
@@ -34,16 +49,16 @@ class FastPath:
         self.max_age = state.settings.CACHE_MAX_AGE
         self._by_host = state.settings.BASE_URL is None
         self._routes: dict[str, FeedRoute | None] = {}
-        self._memo: dict[tuple[str, str, str], Found] = {}
+        self._memo: dict[tuple[str, str, str], _Remembered] = {}
         self._memo_index: object = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
         if method == "GET" or method == "HEAD":
-            found = self.find(environ)
-            if found is not None:
+            rendered = self.find(environ)
+            if rendered is not None:
                 status, headers, body = respond(
-                    found.rendered,
+                    rendered,
                     accept_encoding=environ.get("HTTP_ACCEPT_ENCODING"),
                     if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
                     if_modified_since=environ.get("HTTP_IF_MODIFIED_SINCE"),
@@ -54,13 +69,14 @@ class FastPath:
                 return [body]
         return self.app(environ, start_response)
 
-    def find(self, environ: dict[str, Any]) -> Found | None:
+    def find(self, environ: dict[str, Any]) -> Rendered | None:
         """What answers this request, or None to let Flask answer it (including every error)."""
         host = ""
         if self._by_host:
             host = environ.get("HTTP_HOST") or ""
             if not host:
-                return self._locate(environ)  # the server's own name: rare, never remembered
+                found = self._locate(environ)  # the server's own name: rare, never remembered
+                return None if found is None else found.rendered
             host = environ["wsgi.url_scheme"] + "://" + host
         key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), host)
         state = self.state
@@ -68,15 +84,20 @@ class FastPath:
         if index is not self._memo_index:  # new data: forget all, so no old index stays alive
             self._memo = {}
             self._memo_index = index
-        found = self._memo.get(key)
-        if found is not None and found.index is index and found.group.first_visible(state.clock()) == found.start:
-            return found  # (the index check also covers a thread that stored an answer from before a swap)
+        memo = self._memo.get(key)
+        if memo is not None and memo.index is index and memo.group.first_visible(state.clock()) == memo.start:
+            # (the index check also covers a thread that stored an answer from before a swap)
+            rendered = memo.rendered()
+            if rendered is not None:
+                return rendered
         found = self._locate(environ)
-        if found is not None and found.index is index:
+        if found is None:
+            return None
+        if found.index is index:
             if len(self._memo) >= 4096:  # bounded: paths and hosts come from clients
                 self._memo.clear()
-            self._memo[key] = found
-        return found
+            self._memo[key] = _Remembered(weakref.ref(found.rendered), found.index, found.group, found.start)
+        return found.rendered
 
     def _locate(self, environ: dict[str, Any]) -> Found | None:
         route = self.route(environ.get("PATH_INFO", ""))
