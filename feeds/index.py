@@ -228,6 +228,8 @@ class IndexBuilder:
     ) -> None:
         """`_count(article, +1)` and a place in each of `_memberships(article)`'s pending lists,
         for every added article, in one loop (a start runs it 80,000 times: calls cost here)."""
+        if not added:  # (no pending site entry: the site group stays the same object)
+            return
         slugs, spellings, provider_names = self._topic_slugs, self._spellings, self._provider_names
         site = pending.setdefault(("site", ""), ([], []))[1]
         for article in added:

@@ -51,6 +51,13 @@ class ByteLRU(Generic[_Value]):
             self._trim()
         return value
 
+    def touch(self, key: Hashable) -> None:
+        """Count a use of `key` made without get() (the fast path's memo): it is the most recent."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+
     def resize(self, max_bytes: int) -> None:
         with self._lock:
             self.max_bytes = max_bytes

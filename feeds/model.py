@@ -215,11 +215,17 @@ def _json_detail(detail: Detail) -> str:
     return json.dumps([detail.title, detail.excerpt, detail.body, image(detail.image), related], ensure_ascii=False)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)  # MAX_LIMIT's worth by default: a feed's details while it is rendered
 def unpack_detail(packed: bytes) -> Detail:
-    """The inverse of pack_detail; recent ones are kept, as renders read several fields."""
-    text = zlib.decompress(packed, wbits=_RAW_DEFLATE).decode()
-    return _split_detail(text) if text.startswith(_MARK) else _unjson_detail(text)
+    """The inverse of pack_detail; recent ones are kept, as renders read several fields.
+
+    Packed text that does not unpack (only a snapshot written by hand with a good CRC-32 could
+    hold it: the service never makes it) gives an empty Detail rather than a failed request."""
+    try:
+        text = zlib.decompress(packed, wbits=_RAW_DEFLATE).decode()
+        return _split_detail(text) if text.startswith(_MARK) else _unjson_detail(text)
+    except Exception:  # anything the inflate, the decode, the split or the JSON can raise on it
+        return Detail("")
 
 
 def _split_detail(text: str) -> Detail:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
@@ -116,12 +116,17 @@ class Outputs:
         what = "about" if group.kind == "topic" else "from"
         return f"{group.name} — {self.site_title}", f"Newest articles {what} {group.name} on {self.site_title}"
 
+    @staticmethod
+    def feed_key(group: Group, fmt: Format, base_url: str, now: float, limit: int, explicit: bool) -> Hashable:
+        """The render cache's key of a feed: what feed() renders it from."""
+        # group.digest also covers the topic names the entries show (see index.Group.digest)
+        return ("feed", group.kind, group.slug, fmt, limit, explicit, base_url, group.digest, group.first_visible(now))
+
     def feed(
         self, index: Index, group: Group, fmt: Format, base_url: str, now: float, limit: int, explicit: bool
     ) -> Rendered:
+        key = self.feed_key(group, fmt, base_url, now, limit, explicit)
         start = group.first_visible(now)
-        # group.digest also covers the topic names the entries show (see index.Group.digest)
-        key = ("feed", group.kind, group.slug, fmt, limit, explicit, base_url, group.digest, start)
 
         def make() -> Rendered:
             title, description = self.describe(group)
@@ -142,8 +147,12 @@ class Outputs:
 
         return self.cache.get(key, make)
 
+    @staticmethod
+    def opml_key(index: Index, base_url: str, now: float) -> Hashable:
+        return ("opml", base_url, index.version, index.site.first_visible(now))
+
     def opml(self, index: Index, base_url: str, now: float) -> Rendered:
-        key = ("opml", base_url, index.version, index.site.first_visible(now))
+        key = self.opml_key(index, base_url, now)
 
         def make() -> Rendered:
             groups = [("site", "", self.site_title)]

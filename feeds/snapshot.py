@@ -51,8 +51,10 @@ def snapshot_path(folder: Path, root: Path) -> Path:
 def _provider_in(value: Any) -> Provider | None:
     if value is None:
         return None
+    if type(value) is not list or len(value) != 2:  # (a two-letter string would unpack too)
+        raise ValueError("provider")
     name, domain = value
-    if not (isinstance(name, str) and isinstance(domain, str)):
+    if type(name) is not str or type(domain) is not str or not domain:
         raise ValueError("provider")
     return shared_provider(name, domain)
 
@@ -92,7 +94,15 @@ def decode_result(row: Any, same_path: str | None = None) -> LoadResult:
         raise ValueError("path")
     path = same_path or path
     decoded = None if article is None else _decode_article(article, path)
-    return LoadResult(path, decoded, tuple(Problem(path, f, m, s) for f, m, s in problems))
+    if type(problems) is not list:
+        raise ValueError("problems")
+    out = []
+    for problem in problems:
+        field, message, severity = problem
+        if type(field) is not str or type(message) is not str or severity not in ("error", "warning"):
+            raise ValueError("problem")
+        out.append(Problem(path, field, message, severity))
+    return LoadResult(path, decoded, tuple(out))
 
 
 _NUMBER_OR_NONE = {int, float, type(None)}

@@ -236,6 +236,8 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
         (2, "not base64!"),
         (2, "YQ==\n"),
         (2, 5),
+        (3, "ab"),  # a two-letter string unpacks as (name, domain)
+        (3, ["Name", ""]),
         (4, "not a list"),
         (4, ["AI", 3]),
         (5, "50"),
@@ -246,6 +248,11 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
         bad[2][field] = value
         path.write_bytes(snapshot_of(json.dumps(bad).encode()))
         assert snapshot.read_snapshot(path, code, paths, keys) == {}, field
+    for problems in ([["field", "message", "fatal"]], [["field", 5, "error"]], "none"):
+        bad = json.loads(row)
+        bad[3] = problems
+        path.write_bytes(snapshot_of(json.dumps(bad).encode()))
+        assert snapshot.read_snapshot(path, code, paths, keys) == {}, problems
     bad = [*json.loads(row), "a fifth field"]
     path.write_bytes(snapshot_of(json.dumps(bad).encode()))
     assert snapshot.read_snapshot(path, code, paths, keys) == {}

@@ -6,12 +6,15 @@ seeds, of a generated corpus and of hostile made-up data must come out the same 
 
 from __future__ import annotations
 
+import json
 import os
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
+import feedparser
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -31,7 +34,7 @@ from feeds.model import (
     clean_text,
     make_article,
 )
-from feeds.rendering import FeedSpec, Urls, render_atom, render_rss, syndication
+from feeds.rendering import FeedSpec, Urls, render_atom, render_json, render_rss, syndication
 from feeds.rendering.spec import isoformat_us, rfc822_us
 
 from .conftest import SAMPLE_SEEDS
@@ -181,3 +184,19 @@ def test_dates_from_microseconds_match_datetime(us: int) -> None:
     when = EPOCH_UTC + timedelta(microseconds=us)
     assert rfc822_us(us) == format_datetime(when, usegmt=True)
     assert isoformat_us(us) == when.isoformat()
+
+
+@pytest.mark.parametrize(
+    "packed",
+    [b"not deflate", zlib.compress(b"\xff\xfe", wbits=-15), zlib.compress(b'[1, {"a": 2}]', wbits=-15)],
+)
+def test_packed_text_that_does_not_unpack_gives_an_empty_entry_not_an_error(packed: bytes) -> None:
+    """Only a snapshot written by hand with a good CRC could hold such text; it must not fail a request."""
+    good = make_article(id="https://n.example/1", path="a", title="T", published=datetime(2025, 1, 1, tzinfo=UTC))
+    broken = good._replace(packed=packed, digest=hash(packed))
+    spec = FeedSpec("site", "", "t", "d", Urls(BASES[0]), (broken,), lambda _: [], "feeds", "feeds 1")
+    syndication._FRAGMENTS.clear()
+    for render in (render_rss, render_atom):
+        parsed = feedparser.parse(render(spec))
+        assert not parsed.bozo and [e.get("id") for e in parsed.entries] == ["https://n.example/1"], render
+    assert [item["id"] for item in json.loads(render_json(spec))["items"]] == ["https://n.example/1"]

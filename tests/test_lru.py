@@ -118,7 +118,7 @@ def test_a_small_cache_budget_bounds_every_cache_and_serves_the_same_bytes(
         assert len(cache) < len(urls())  # the bound did drop some: the test exercised it
         assert syndication._FRAGMENTS.max_bytes == 192 << 10
     finally:
-        set_entry_cache_bytes(32 << 20)  # the default, for the tests that follow in this process
+        set_entry_cache_bytes(8 << 20)  # the default (a quarter of CACHE_MB=32), for the tests that follow
 
 
 def test_the_cache_budget_is_at_least_one_mib(make_app: Callable[..., Flask]) -> None:
@@ -139,3 +139,26 @@ def test_the_fast_path_keeps_no_body_the_render_cache_dropped(make_app: Callable
     assert all(memo.rendered() is None for memo in fast._memo.values())  # nothing else held the bodies
     for url in feed_urls:
         assert client.get(url).data == before[url], url  # rendered again, through the cache
+
+
+def test_a_feed_the_fast_path_keeps_answering_stays_in_the_render_cache(
+    make_app: Callable[..., Flask], many: None
+) -> None:
+    """Memo hits count as uses of the cache: the busiest feed must not age out first."""
+    try:
+        app = make_app(CACHE_MB=1)
+        client = app.test_client()
+        cache = app.extensions["feeds"].outputs.cache
+        others = [url for url in urls() if url != "/feed.xml" and not url.startswith(("/topics", "/feeds.opml"))]
+        others.remove("/")
+        client.get("/feed.xml")
+        renders = 0
+        for url in others * 3:
+            before = cache.misses
+            assert client.get("/feed.xml").status_code == 200  # between every other request: the most recent
+            renders += cache.misses - before
+            client.get(url)
+        assert len(cache) < len(others)  # the others did not all fit: some were dropped
+        assert renders == 0
+    finally:
+        set_entry_cache_bytes(8 << 20)

@@ -8,7 +8,7 @@ is written in one place. Both paths use `lookup` and `respond`, so they send the
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ class _Remembered:
     index: Index
     group: Group
     start: int
+    key: Hashable  # in the render cache: a memo hit counts as a use there, or busy feeds would age out first
 
 
 class FastPath:
@@ -89,6 +90,7 @@ class FastPath:
             # (the index check also covers a thread that stored an answer from before a swap)
             rendered = memo.rendered()
             if rendered is not None:
+                state.outputs.cache.touch(memo.key)
                 return rendered
         found = self._locate(environ)
         if found is None:
@@ -96,7 +98,7 @@ class FastPath:
         if found.index is index:
             if len(self._memo) >= 4096:  # bounded: paths and hosts come from clients
                 self._memo.clear()
-            self._memo[key] = _Remembered(weakref.ref(found.rendered), found.index, found.group, found.start)
+            self._memo[key] = _Remembered(weakref.ref(found.rendered), found.index, found.group, found.start, found.key)
         return found.rendered
 
     def _locate(self, environ: dict[str, Any]) -> Found | None:

@@ -4,6 +4,7 @@ share, so both find the same output for the same request, or the same reason it 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +80,7 @@ class Found:
     index: Index
     group: Group
     start: int
+    key: Hashable  # the render cache's key of `rendered`
 
 
 def locate_feed(state: FeedsState, route: FeedRoute, limit: str | None, base: str) -> Found:
@@ -90,13 +92,15 @@ def locate_feed(state: FeedsState, route: FeedRoute, limit: str | None, base: st
     group = index.site if kind == "site" else find_group(index, kind, slug, now)
     items, explicit = feed_limit(state, limit)
     rendered = state.outputs.feed(index, group, fmt, base, now, items, explicit)
-    return Found(rendered, index, group, group.first_visible(now))
+    key = state.outputs.feed_key(group, fmt, base, now, items, explicit)
+    return Found(rendered, index, group, group.first_visible(now), key)
 
 
 def locate_opml(state: FeedsState, base: str) -> Found:
     now = state.clock()
     index = state.catalog.index
-    return Found(state.outputs.opml(index, base, now), index, index.site, index.site.first_visible(now))
+    rendered = state.outputs.opml(index, base, now)
+    return Found(rendered, index, index.site, index.site.first_visible(now), state.outputs.opml_key(index, base, now))
 
 
 def find_feed(state: FeedsState, route: FeedRoute, limit: str | None, base: str) -> Rendered:
