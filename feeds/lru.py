@@ -53,10 +53,12 @@ class ByteLRU(Generic[_Value]):
 
     def touch(self, key: Hashable) -> None:
         """Count a use of `key` made without get() (the fast path's memo): it is the most recent."""
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                self.hits += 1
+        # No lock: move_to_end is one atomic step under the GIL, and sizes do not change. A key
+        # that another thread just dropped is simply not there any more.
+        try:  # noqa: SIM105 - contextlib.suppress would cost more than the move itself
+            self._items.move_to_end(key)
+        except KeyError:
+            pass
 
     def resize(self, max_bytes: int) -> None:
         with self._lock:
