@@ -12,6 +12,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Literal
 
 from .loading import LoadResult
@@ -76,6 +77,9 @@ class Index:
                 seen.append(slug)
                 out.append((slug, self.topic_names[slug]))
         return out
+
+
+_DIGEST = attrgetter("digest")  # sum(map(_DIGEST, ...)) adds in C: a start sums 350,000 of them
 
 
 def _sort_key(article: Article) -> tuple[int, str]:
@@ -321,12 +325,12 @@ class IndexBuilder:
         if not articles:  # `new` arrives sorted (see _rebuild)
             articles = new
             keys = array("d", [-a.published_us / 1_000_000 for a in new])  # -a.timestamp, without the call
-            total += sum(a.digest for a in new)
+            total += sum(map(_DIGEST, new))
         elif len(new) > 64 and len(new) * 4 > len(articles):  # a big batch: sort once
             articles.extend(new)
             articles.sort(key=_sort_key)
             keys = array("d", [-a.published_us / 1_000_000 for a in articles])
-            total += sum(a.digest for a in new)
+            total += sum(map(_DIGEST, new))
         else:
             for article in new:
                 at = bisect_left(articles, _sort_key(article), key=_sort_key)

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 import yaml_rs
@@ -826,9 +826,9 @@ def _related(value: object, ctx: _Context) -> tuple[Related, ...]:
 # --- folders -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FileState:
-    """What decides whether a file must be read again."""
+class FileState(NamedTuple):
+    """What decides whether a file must be read again (a NamedTuple: a scan makes 100,000 of
+    them, at a third of a frozen dataclass's cost)."""
 
     size: int
     mtime_ns: int
@@ -883,6 +883,8 @@ _STAT_IN_FOLDER = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
 def _entry_kind(entry: os.DirEntry[str]) -> str | None:
     """'dir', 'linked dir' (a symlink to a folder), 'file' (anything else), None (unreadable)."""
     try:
+        if entry.is_file(follow_symlinks=False):  # the common case, in one call
+            return "file"
         if entry.is_dir(follow_symlinks=False):
             return "dir"
         if entry.is_symlink() and entry.is_dir(follow_symlinks=True):

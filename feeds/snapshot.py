@@ -22,7 +22,7 @@ from typing import Any
 
 from ._version import __version__
 from .loading import FileState, LoadResult
-from .model import MAX_US, MIN_US, Article, Problem, Provider, intern, shared_provider
+from .model import MAX_US, MIN_US, Article, Problem, Provider, shared_provider
 
 _SOURCES = ("model.py", "loading.py", "snapshot.py")
 log = logging.getLogger("feeds")
@@ -127,7 +127,7 @@ def _decode_article(article: Any, path: str) -> Article:
         published,
         binascii.a2b_base64(packed, strict_mode=True),  # base64.b64decode(validate=True), without its regex
         _provider_in(provider),
-        tuple(map(intern, topics)),
+        tuple(map(sys.intern, topics)),  # (model.intern, without its call)
         quality,
         heat,
         digest,
