@@ -98,13 +98,16 @@ class Dated:
         return self.app(environ, start)
 
 
-def bjoern_worker(sock: socket.socket) -> None:
-    """One worker: its own app (and watcher thread), then bjoern's loop on the shared socket."""
+def bjoern_worker(sock: socket.socket, make_app: Callable[[], WSGIApp] | None = None) -> None:
+    """One worker: its own app (and watcher thread), then bjoern's loop on the shared socket.
+    `make_app` is create_app unless given (bench/http runs the app without its fast path)."""
     import bjoern
 
-    from .web import create_app
+    if make_app is None:
+        from .web import create_app
 
-    bjoern.server_run(sock, Dated(create_app()))
+        make_app = create_app
+    bjoern.server_run(sock, Dated(make_app()))
 
 
 def bind(host: str, port: int) -> socket.socket:

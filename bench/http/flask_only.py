@@ -6,8 +6,8 @@ does for the same cached bytes, the anchor the fast path is measured against.
 
 from __future__ import annotations
 
+import functools
 import os
-import socket
 import sys
 
 from flask import Flask
@@ -23,23 +23,16 @@ def flask_only() -> Flask:
     return app
 
 
-def bjoern_worker(sock: socket.socket) -> None:
-    import bjoern
-
-    from feeds.server import Dated
-
-    bjoern.server_run(sock, Dated(flask_only()))
-
-
 if __name__ != "__main__":  # in each granian worker
     app = flask_only()
 
 if __name__ == "__main__":
     from feeds.config import load_settings
-    from feeds.server import bind, granian_server, pick_server, serve_prefork
+    from feeds.server import bind, bjoern_worker, granian_server, pick_server, serve_prefork
 
     settings = load_settings(None, os.environ)
     if pick_server(settings.SERVER) == "granian":
         granian_server(settings, "bench.http.flask_only:app").serve()
     else:
-        sys.exit(serve_prefork(bind(settings.HOST, settings.PORT), settings.WORKERS, bjoern_worker))
+        worker = functools.partial(bjoern_worker, make_app=flask_only)
+        sys.exit(serve_prefork(bind(settings.HOST, settings.PORT), settings.WORKERS, worker))
