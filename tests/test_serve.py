@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.procstat import process_stats
 from feeds.config import load_settings
 from feeds.errors import ConfigError
 from feeds.server import Dated, bind, granian_server, have_bjoern, pick_server
@@ -170,16 +171,7 @@ def test_one_connection_carries_many_answers(server: int) -> None:
 
 
 def children_of(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.add(int(entry))
-    return found
+    return {child for child, fields in process_stats() if int(fields[1]) == pid and fields[0] != "Z"}
 
 
 def test_bjoern_supervisor_restarts_a_worker_and_stops_on_sigterm(seeds_dir: Path, write_article: WriteArticle) -> None:

@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.procstat import process_stats
 from feeds.server import have_bjoern
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -200,16 +201,7 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 def group_cpu(pgid: int) -> float:
     """Seconds of CPU used so far by the processes of one process group (ours: the server's)."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid:
-                total += int(fields[11]) + int(fields[12])
-    return total / _TICK
+    return sum(int(fields[11]) + int(fields[12]) for _, fields in process_stats() if int(fields[2]) == pgid) / _TICK
 
 
 def wrk(port: int, path: str, headers: list[str], duration: float, connections: int, threads: int) -> Run:
