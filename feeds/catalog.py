@@ -155,13 +155,14 @@ def _helper_main(root: str, max_bytes: str, piece_bytes: str) -> None:
     the reader woke and read about twice a row: half of its CPU time at a cold start."""
     gc.disable()  # short-lived: the rare cyclic garbage (recursive YAML aliases) dies with it
     out = sys.stdout.buffer
+    folder, most, piece_size = Path(root), int(max_bytes), int(piece_bytes)
     piece: list[bytes] = []
     size = 0
     for rel in json.loads(sys.stdin.buffer.read()):
-        line = _row_line(load_file(Path(root), rel, max_bytes=int(max_bytes))) + b"\n"
+        line = _row_line(load_file(folder, rel, max_bytes=most)) + b"\n"
         piece.append(line)
         size += len(line)
-        if size >= int(piece_bytes):
+        if size >= piece_size:
             out.write(b"".join(piece))
             out.flush()
             piece.clear()
