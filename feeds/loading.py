@@ -6,6 +6,7 @@ ArticleError inside `_parse_article`, and `load_file` alone turns it into a Prob
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import errno
 import hashlib
@@ -385,12 +386,30 @@ def _check_shape(front: str, loader_class: Any = None) -> None:
     libyaml's composer recurses in C and crashes the interpreter (not an exception) at some
     ten thousand levels, so this runs before any composing. A cheap bound clears ordinary
     files; the rest get a scan of the parser's flat event stream, which never recurses.
-    YAML errors met on the way propagate as they are.
+    YAML errors met on the way propagate as they are, unless the text before the error
+    already breaks a bound (see below).
     """
     if _plainly_shallow(front):
         return
+    loader_class = loader_class or _Loader
+    try:
+        _count_shape(front, loader_class)
+    except yaml.MarkedYAMLError as exc:
+        # libyaml 0.2.6 refuses nesting past a limit of its own (1,000 levels) while its
+        # scanner runs ahead of the parser, looking for simple keys, so it can fail before it
+        # has emitted the events that cross our far lower bound. The text before the error
+        # scans without that failure: each event the parser can reach is emitted there, and
+        # a breach of our bound shows. If none does, the first error stands.
+        end = exc.problem_mark.index if exc.problem_mark is not None else 0
+        if 0 < end < len(front):
+            with contextlib.suppress(yaml.YAMLError):
+                _count_shape(front[:end], loader_class)
+        raise
+
+
+def _count_shape(front: str, loader_class: Any) -> None:
     depth = aliases = 0
-    for event in yaml.parse(front, Loader=loader_class or _Loader):
+    for event in yaml.parse(front, Loader=loader_class):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:

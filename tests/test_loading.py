@@ -19,6 +19,7 @@ from feeds.loading import (
     _check_shape,
     _Loader,
     _plainly_shallow,
+    _PyLoader,
     is_article_name,
     load_file,
     parse_article,
@@ -121,6 +122,32 @@ def test_ordinary_files_take_the_cheap_path(sample_seeds: Path) -> None:
     for text in texts:
         front = text.split("---\n")[1]
         assert _plainly_shallow(front)
+
+
+DEEP_SHAPES = {
+    "flow sequences": lambda n: "a: " + "[" * n,
+    "flow mappings": lambda n: "a: " + "{a: " * n,
+    "block sequences on one line": lambda n: "a:\n" + "- " * n + "x",
+    "block mappings": lambda n: "a:\n" + "".join(" " * i + "k:\n" for i in range(1, n)) + " " * n + "k: x\n",
+    "after non-ASCII text": lambda n: "title: \u00e9t\u00e9 \u2014 \U0001f600\nb: " + "x" * 3000 + "\na: " + "[" * n,
+}
+
+
+@pytest.mark.parametrize("loader", [_Loader, _PyLoader], ids=["libyaml", "pure Python"])
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1_001, 5_000])
+@pytest.mark.parametrize("shape", DEEP_SHAPES.values(), ids=DEEP_SHAPES.keys())
+def test_too_deep_gets_our_message_whatever_the_parser_refuses_itself(shape: Any, depth: int, loader: Any) -> None:
+    """libyaml 0.2.6 refuses 1,000 levels on its own, scanning ahead of the events we count
+    (0.2.5 and the pure-Python parser do not): our bound must still be what the user reads."""
+    with pytest.raises(ArticleError, match=f"expected YAML nested at most {MAX_DEPTH} levels deep, got deeper"):
+        _check_shape(shape(depth), loader)
+
+
+@pytest.mark.parametrize("loader", [_Loader, _PyLoader], ids=["libyaml", "pure Python"])
+def test_a_shallow_syntax_error_stays_a_syntax_error(loader: Any) -> None:
+    front = "a: " + "[" * 20 + "b: c: d" + "]" * 20 + "\n" + "x: [" * 3
+    with pytest.raises(yaml.YAMLError):
+        _check_shape(front, loader)
 
 
 def test_aliases_are_counted() -> None:
