@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -106,13 +107,23 @@ def flag_name(name: str) -> str:
     return "--" + name.lower().replace("_", "-")
 
 
-def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Defaults, then `FEEDS_*` from the environment, then overrides; raises ConfigError."""
-    overrides = dict(overrides or {})
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    also_known: Collection[str] = (),
+) -> Settings:
+    """Defaults, then `FEEDS_*` from the environment, then overrides; raises ConfigError.
+
+    Names in `also_known` (the web layer passes Flask's own config keys) are someone else's:
+    they are left out here, not refused."""
+    ours = {s.name for s in SETTINGS}
+    overrides = {name: value for name, value in (overrides or {}).items() if name in ours or name not in also_known}
     environ = environ or {}
-    unknown = sorted(set(overrides) - {s.name for s in SETTINGS})
+    unknown = sorted(set(overrides) - ours)
     if unknown:
-        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+        listed = "; ".join(_unknown(name) for name in unknown)
+        raise ConfigError(f"unknown setting(s): {listed}. Known: {', '.join(sorted(ours))}, and Flask's own keys")
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         raw: Any = setting.default
@@ -126,6 +137,15 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
     if settings.FEED_SIZE > settings.MAX_LIMIT:
         raise ConfigError(f"FEED_SIZE ({settings.FEED_SIZE}) must not exceed MAX_LIMIT ({settings.MAX_LIMIT})")
     return settings
+
+
+def _unknown(name: str) -> str:
+    """The unknown name, with the setting it most likely meant."""
+    names = [s.name for s in SETTINGS]
+    if name.upper().removeprefix("FEEDS_") in names:
+        return f"{name} (the setting is {name.upper().removeprefix('FEEDS_')}; FEEDS_ is the environment's prefix)"
+    close = difflib.get_close_matches(name.upper().removeprefix("FEEDS_"), names, n=1, cutoff=0.75)
+    return f"{name} (did you mean {close[0]}?)" if close else name
 
 
 def _coerce(setting: Setting, raw: Any, source: str) -> Any:

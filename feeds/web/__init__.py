@@ -27,13 +27,18 @@ class FeedsState:
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], float] | None = None) -> Flask:
-    """The app factory: settings from FEEDS_* and `config`; ConfigError when they are wrong."""
-    settings = load_settings(config, os.environ)
+    """The app factory: settings from FEEDS_* and `config`; ConfigError when they are wrong.
+
+    `config` may also hold Flask's own keys (TESTING, SECRET_KEY, SERVER_NAME, ...), which go to
+    `app.config` as they are, the flaskr way; any other unknown name is refused."""
+    config = dict(config or {})
+    settings = load_settings(config, os.environ, also_known=Flask.default_config.keys())
     catalog = Catalog(settings.SEEDS_DIR, **catalog_options(settings))
     if settings.RELOAD_INTERVAL > 0:
         catalog.watch(settings.RELOAD_INTERVAL)
     app = Flask(__name__)
     app.config.update({name: getattr(settings, name) for name in settings.__dataclass_fields__})
+    app.config.update({name: value for name, value in config.items() if name in Flask.default_config})
     # A quarter of the cache budget for written entries, the rest for whole feeds and pages.
     budget = settings.CACHE_MB << 20
     set_entry_cache_bytes(budget // 4)
