@@ -496,8 +496,9 @@ _JSON_KEY_TOKEN = re.compile(rb"[\"']:[-+._0-9!&*?%@`=<|>:]")  # so does one rig
 _RISKY_TOKEN = re.compile(
     rb"[!&*?%@`=|>]|<<|:(?:[ \t\n]|$)|[-+]?(?:0[0-9_oObBxX]|_|\.?[0-9][0-9_]*(?:\.[0-9_]*)?[eE])|[-+]\.[0-9]|[0-9]{16}"
 )
-# Escaped surrogates; tab indentation; document markers (only a test can put them in a front)
-_RISKY_TEXT = re.compile(rb"\\[uU]0{0,4}[dD][89a-fA-F]|\n *\t|\n(?:---|\.\.\.)")
+# Escaped surrogates; a tab among the indentation and block indicators (`- \t` is refused by
+# libyaml, read by yaml_rs); document markers (only a test can put them in a front)
+_RISKY_TEXT = re.compile(rb"\\[uU]0{0,4}[dD][89a-fA-F]|\n[ ?:-]*\t|\n(?:---|\.\.\.)")
 _YAML_11_BREAKS = ("\x85", "\u2028", "\u2029", "\ufeff")
 _ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
