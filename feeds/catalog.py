@@ -222,6 +222,7 @@ class Catalog:
         self._logged: set[Problem] = set()
         self._snapshot = snapshot_path(snapshot_dir, root) if snapshot_dir else None
         self.loaded_at: datetime | None = None
+        self._following = threading.Event()
         self.index: Index = self._start()
 
     # start ---------------------------------------------------------------------------------
@@ -325,17 +326,25 @@ class Catalog:
 
     # watching ------------------------------------------------------------------------------
 
+    @property
+    def following(self) -> bool:
+        """True while a watch() thread follows the folder (by inotify or by scanning)."""
+        return self._following.is_set()
+
     def watch(self, interval: float, stop: threading.Event | None = None) -> threading.Thread:
         """Follow the folder in a daemon thread: inotify events when watchdog can, else a scan
-        every `interval` seconds. Requests never wait for it."""
+        every `interval` seconds. Returns once the watch is in place (so a change made after it
+        returns is seen); requests never wait for the thread."""
         stop = stop or threading.Event()
         thread = threading.Thread(target=self._follow, args=(interval, stop), name="feeds-reload", daemon=True)
         thread.start()
+        self._following.wait(timeout=10)
         return thread
 
     def _follow(self, interval: float, stop: threading.Event) -> None:
         events = _EventQueue(self.root)
         watching = events.start()
+        self._following.set()
         try:
             while not stop.is_set():
                 try:
@@ -351,6 +360,7 @@ class Catalog:
                 except Exception:  # a reload must never take the service down
                     log.exception("reload failed; keeping the previous data")
         finally:
+            self._following.clear()
             events.stop()
 
 

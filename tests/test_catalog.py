@@ -360,9 +360,10 @@ def test_watcher_follows_file_events(seeds_dir: Path, tmp_path: Path, write_arti
     write_article(1)
     cat = make(seeds_dir, tmp_path)
     stop = threading.Event()
+    assert not cat.following
     cat.watch(0.2, stop)
     try:
-        time.sleep(0.3)  # let the observer start
+        assert cat.following  # watch() returns once the watch is in place: no sleep needed
         write_article(2, topics=["Fresh"])
 
         def wait_for(check) -> float:  # type: ignore[no-untyped-def]
@@ -381,3 +382,4 @@ def test_watcher_follows_file_events(seeds_dir: Path, tmp_path: Path, write_arti
         assert wait_for(lambda: "nested" in cat.index.topics) < 2
     finally:
         stop.set()
+    assert wait_for(lambda: not cat.following) < 2

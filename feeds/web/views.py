@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -198,6 +199,8 @@ def health() -> Response:
             "warnings": sum(p.severity == "warning" for p in index.problems),
             "version": index.version,
             "last_reload": loaded.isoformat() if loaded else None,
+            "following": state.catalog.following,
+            "worker": os.getpid(),
             "now": datetime.fromtimestamp(now, UTC).isoformat(),
         }
     )
