@@ -39,6 +39,7 @@ class Rendered:
     body: bytes
     media_type: str  # with charset
     last_modified: datetime | None
+    extra_headers: tuple[tuple[str, str], ...] = ()  # sent with the 200 (a page's CSP, say)
     etag: str = field(init=False)
     gzip_etag: str = field(init=False)
     _gzipped: bytes | None = field(init=False, repr=False, compare=False)
@@ -80,6 +81,7 @@ class Rendered:
             ok = list(common)
             if self.http_date:
                 ok.append(("Last-Modified", self.http_date))
+            ok.extend(self.extra_headers)
             ok.append(("Content-Type", self.media_type))
             if gzipped:
                 ok.append(("Content-Encoding", "gzip"))

@@ -15,6 +15,7 @@ from flask import Flask
 from .outputs import Rendered, visible_groups
 from .rendering.urls import EXTENSIONS, FORMATS
 from .web import FeedsState
+from .web.assets import asset, asset_names
 from .web.lookup import find_feed, find_opml
 from .web.views import group_page, home_page
 
@@ -40,6 +41,8 @@ def site_outputs(state: FeedsState, base: str) -> list[tuple[str, Callable[[], R
         ("feeds.opml", lambda: find_opml(state, base)),
     ]
     out.extend((f"feed.{EXTENSIONS[f]}", _feed(state, ("site", "", EXTENSIONS[f]), base)) for f in FORMATS)
+    out.extend((f"static/{name}", _asset(name)) for name in asset_names())
+    out.append(("embed.js", _asset("embed.js")))
     for kind, mapping, feeds_dir, pages_dir in (
         ("topic", index.topics, "feeds", "topics"),
         ("provider", index.providers, "feeds/providers", "providers"),
@@ -52,6 +55,15 @@ def site_outputs(state: FeedsState, base: str) -> list[tuple[str, Callable[[], R
                 out.append((f"{feeds_dir}/{group.slug}.{ext}", _feed(state, (kind, group.slug, ext), base)))
             out.append((f"{pages_dir}/{group.slug}.html", _page(state, kind, group.slug, base)))
     return out
+
+
+def _asset(name: str) -> Callable[[], Rendered]:
+    def make() -> Rendered:
+        found = asset(name)
+        assert found is not None
+        return found
+
+    return make
 
 
 def _feed(state: FeedsState, route: tuple[str, str, str], base: str) -> Callable[[], Rendered]:

@@ -13,6 +13,7 @@ from flask import Flask
 
 from feeds.cli import main
 from feeds.site import MANIFEST
+from feeds.web.assets import asset_names
 
 from .conftest import WriteArticle
 
@@ -57,6 +58,7 @@ def test_build_writes_every_output_as_the_server_sends_it(
     expected |= {f"feeds/providers/{d}.{e}" for d in ("news.example", "other.example") for e in ("xml", "atom", "json")}
     expected |= {f"topics/{s}.html" for s in topics}
     expected |= {"providers/news.example.html", "providers/other.example.html"}
+    expected |= {"embed.js", "static/embed.js", "static/site.css"} | {f"static/{name}" for name in asset_names()}
     assert outputs == expected  # no draft, no held-back topic
     assert files(out) == outputs | {p + ".gz" for p in outputs}
 
@@ -68,6 +70,9 @@ def test_build_writes_every_output_as_the_server_sends_it(
         zipped = client.get(url_of(path), headers={"Accept-Encoding": "gzip"})
         assert (out / (path + ".gz")).read_bytes() == zipped.data, path
         assert gzip.decompress(zipped.data) == response.data
+        if path.endswith((".js", ".css")):  # our files: no date of their own
+            assert "Last-Modified" not in response.headers
+            continue
         modified = datetime.fromtimestamp(os.stat(out / path).st_mtime, UTC)
         assert modified.strftime("%a, %d %b %Y %H:%M:%S GMT") == response.headers["Last-Modified"], path
 

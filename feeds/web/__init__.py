@@ -36,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], f
     catalog = Catalog(settings.SEEDS_DIR, **catalog_options(settings))
     if settings.RELOAD_INTERVAL > 0:
         catalog.watch(settings.RELOAD_INTERVAL)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # our static files are served like every output (views.py)
     app.config.update({name: getattr(settings, name) for name in settings.__dataclass_fields__})
     app.config.update({name: value for name, value in config.items() if name in Flask.default_config})
     # A quarter of the cache budget for written entries, the rest for whole feeds and pages.

@@ -11,6 +11,7 @@ from typing import Any
 from werkzeug.wsgi import get_current_url
 
 from ..index import Group, Index
+from ..model import slugify
 from ..outputs import Rendered
 from ..rendering.urls import EXTENSIONS, FORMAT_NAMES, FORMAT_OF_EXTENSION, FORMATS, Format
 from . import FeedsState
@@ -25,6 +26,14 @@ class HttpProblem(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+class MovedTo(HttpProblem):
+    """A slug in another case or spelling than its group's: a 301 to the canonical slug."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(301, f"moved permanently: the canonical slug is {slug!r}")
+        self.slug = slug
 
 
 def base_url(state: FeedsState, environ: dict[str, Any]) -> str:
@@ -52,9 +61,15 @@ def feed_format(ext: str) -> Format:
 
 
 def find_group(index: Index, kind: str, slug: str, now: float) -> Group:
-    """The topic or provider behind a slug, when it has a visible article; else a 404."""
+    """The topic or provider behind a slug, when it has a visible article; else a 404, or
+    MovedTo when the slug is another spelling of one (`AI-Hardware` for `ai-hardware`)."""
     slug = unicodedata.normalize("NFKC", slug)
-    group = index.topics.get(slug) if kind == "topic" else index.providers.get(slug.lower())
+    group = index.topics.get(slug) if kind == "topic" else index.providers.get(slug)
+    if group is None:
+        canonical = slugify(slug) if kind == "topic" else slug.lower()
+        moved = index.topics.get(canonical) if kind == "topic" else index.providers.get(canonical)
+        if moved is not None and moved.count(now):
+            raise MovedTo(moved.slug)
     if group is None or not group.count(now):
         raise HttpProblem(404, f"not found: no {kind} {slug!r} with published articles. Every feed is listed on /.")
     return group
@@ -115,6 +130,7 @@ __all__ = [
     "FeedRoute",
     "Found",
     "HttpProblem",
+    "MovedTo",
     "base_url",
     "feed_format",
     "feed_limit",

@@ -6,14 +6,16 @@ import json
 import os
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, render_template, request
 
 from ..outputs import Rendered, visible_groups
-from ..rendering.urls import FORMAT_NAMES, FORMATS, MEDIA_TYPES, Urls, feed_path
-from . import FeedsState
+from ..rendering.urls import FORMAT_NAMES, FORMATS, MEDIA_TYPES, Urls, feed_path, page_path
+from . import FeedsState, policy
+from .assets import asset
 from .http import respond
-from .lookup import FeedRoute, HttpProblem, base_url, feed_route, find_feed, find_group, find_opml
+from .lookup import FeedRoute, HttpProblem, MovedTo, base_url, feed_route, find_feed, find_group, find_opml
 
 bp = Blueprint("feeds", __name__)
 
@@ -70,9 +72,23 @@ def _plain(status: int, text: str) -> Response:
     return response
 
 
+def _moved(path: str) -> Response:
+    """A 301 to the canonical spelling of the same URL, query kept."""
+    query = request.query_string.decode("latin-1")
+    response = _plain(301, f"moved permanently to {path}")
+    response.headers["Location"] = path + ("?" + query if query else "")
+    response.headers["Cache-Control"] = f"public, max-age={_state().settings.CACHE_MAX_AGE}"
+    return response
+
+
 def _feed(route: FeedRoute) -> Response:
     state = _state()
-    return _send(find_feed(state, route, request.args.get("limit"), _base_url(state)))
+    try:
+        return _send(find_feed(state, route, request.args.get("limit"), _base_url(state)))
+    except MovedTo as moved:
+        kind, _slug, ext = route
+        folder = "/feeds/providers/" if kind == "provider" else "/feeds/"
+        return _moved(f"{folder}{quote(moved.slug)}.{ext}")
 
 
 @bp.get("/feed.<ext>")
@@ -94,7 +110,14 @@ def opml() -> Response:
 # --- pages -------------------------------------------------------------------------------
 
 
-def _page(state: FeedsState, key: tuple[Any, ...], template: str, base: str, **context: Any) -> Rendered:
+def _page(
+    state: FeedsState,
+    key: tuple[Any, ...],
+    template: str,
+    base: str,
+    headers: policy.Headers = policy.PAGE,
+    **context: Any,
+) -> Rendered:
     def make() -> Rendered:
         html = render_template(
             template,
@@ -107,7 +130,8 @@ def _page(state: FeedsState, key: tuple[Any, ...], template: str, base: str, **c
             **context,
         )
         newest = context.get("articles") or ()
-        return Rendered(html.encode("utf-8"), "text/html; charset=utf-8", newest[0].published if newest else None)
+        published = newest[0].published if newest else None
+        return Rendered(html.encode("utf-8"), "text/html; charset=utf-8", published, headers)
 
     return state.outputs.cache.get(("page", base, *key), make)
 
@@ -155,7 +179,29 @@ def home() -> Response:
 
 def _group_page(kind: str, slug: str) -> Response:
     state = _state()
-    return _send(group_page(state, kind, slug, _base_url(state)))
+    try:
+        return _send(group_page(state, kind, slug, _base_url(state)))
+    except MovedTo as moved:
+        return _moved(page_path(kind, moved.slug))
+
+
+# --- our scripts and stylesheets ----------------------------------------------------------
+
+
+@bp.get("/static/<name>")
+def static_file(name: str) -> Response:
+    found = asset(name)
+    if found is None:
+        raise HttpProblem(404, "not found: no such file.")
+    return _send(found)
+
+
+@bp.get("/embed.js")
+def embed_js() -> Response:
+    """The widget's script, at the URL the embed snippet names."""
+    found = asset("embed.js")
+    assert found is not None  # shipped with the package
+    return _send(found)
 
 
 @bp.get("/topics/<slug>")

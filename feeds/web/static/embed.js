@@ -1,0 +1,1 @@
+/* placeholder: the widget lands in the next commit */
