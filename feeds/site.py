@@ -16,6 +16,7 @@ from .outputs import Rendered, visible_groups
 from .rendering.urls import EXTENSIONS, FORMATS
 from .web import FeedsState
 from .web.assets import asset, asset_names
+from .web.embed import EmbedOptions, embed_page
 from .web.lookup import find_feed, find_opml
 from .web.views import group_page, home_page
 
@@ -43,6 +44,7 @@ def site_outputs(state: FeedsState, base: str) -> list[tuple[str, Callable[[], R
     out.extend((f"feed.{EXTENSIONS[f]}", _feed(state, ("site", "", EXTENSIONS[f]), base)) for f in FORMATS)
     out.extend((f"static/{name}", _asset(name)) for name in asset_names())
     out.append(("embed.js", _asset("embed.js")))
+    out.append(("embed.html", _embed(state, "site", "", base)))
     for kind, mapping, feeds_dir, pages_dir in (
         ("topic", index.topics, "feeds", "topics"),
         ("provider", index.providers, "feeds/providers", "providers"),
@@ -54,7 +56,12 @@ def site_outputs(state: FeedsState, base: str) -> list[tuple[str, Callable[[], R
                 ext = EXTENSIONS[fmt]
                 out.append((f"{feeds_dir}/{group.slug}.{ext}", _feed(state, (kind, group.slug, ext), base)))
             out.append((f"{pages_dir}/{group.slug}.html", _page(state, kind, group.slug, base)))
+            out.append((f"embed/{pages_dir}/{group.slug}.html", _embed(state, kind, group.slug, base)))
     return out
+
+
+def _embed(state: FeedsState, kind: str, slug: str, base: str) -> Callable[[], Rendered]:
+    return lambda: embed_page(state, kind, slug, base, EmbedOptions())
 
 
 def _asset(name: str) -> Callable[[], Rendered]:

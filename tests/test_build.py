@@ -35,7 +35,7 @@ def files(out: Path) -> set[str]:
 def url_of(path: str) -> str:
     if path == "index.html":
         return "/"
-    if path.startswith(("topics/", "providers/")):
+    if path.startswith(("topics/", "providers/", "embed/")) or path == "embed.html":
         return "/" + path.removesuffix(".html")
     return "/" + path
 
@@ -56,8 +56,9 @@ def test_build_writes_every_output_as_the_server_sends_it(
     topics = ("ai-hardware", "künstliche-intelligenz", "chips")
     expected |= {f"feeds/{s}.{e}" for s in topics for e in ("xml", "atom", "json")}
     expected |= {f"feeds/providers/{d}.{e}" for d in ("news.example", "other.example") for e in ("xml", "atom", "json")}
-    expected |= {f"topics/{s}.html" for s in topics}
-    expected |= {"providers/news.example.html", "providers/other.example.html"}
+    expected |= {f"topics/{s}.html" for s in topics} | {f"embed/topics/{s}.html" for s in topics}
+    expected |= {"providers/news.example.html", "providers/other.example.html", "embed.html"}
+    expected |= {"embed/providers/news.example.html", "embed/providers/other.example.html"}
     expected |= {"embed.js", "static/embed.js", "static/site.css"} | {f"static/{name}" for name in asset_names()}
     assert outputs == expected  # no draft, no held-back topic
     assert files(out) == outputs | {p + ".gz" for p in outputs}

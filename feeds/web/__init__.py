@@ -45,10 +45,12 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], f
     outputs = Outputs(settings.SITE_TITLE, RenderCache(budget - budget // 4))
     state = FeedsState(settings, catalog, outputs, clock or system_clock)
     app.extensions["feeds"] = state
+    from .embed import bp as embed_bp
     from .fast import FastPath
     from .views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(embed_bp)
     app.wsgi_app = FastPath(app.wsgi_app, state)  # type: ignore[method-assign]
     return app
 
