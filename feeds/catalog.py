@@ -223,6 +223,9 @@ class Catalog:
         self._snapshot = snapshot_path(snapshot_dir, root) if snapshot_dir else None
         self.loaded_at: datetime | None = None
         self._following = threading.Event()
+        # Called with (old index, new index) after each reload that changed something, on the
+        # reloading thread: keep them short (WebSub's notifier only wakes its own thread).
+        self.after_swap: list[Callable[[Index, Index], None]] = []
         self.index: Index = self._start()
 
     # start ---------------------------------------------------------------------------------
@@ -305,10 +308,17 @@ class Catalog:
             to_parse = [rel for rel, result in changes.items() if result is None and rel in states]
             for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
                 changes[result.path] = result
+            old = self.index
             if changes:
                 self._swap(changes)
             self._states = states  # only once swapped: a failed reload is tried again next time
-            return RefreshReport(len(changes), len(to_parse), self.index)
+        if changes:
+            for hook in self.after_swap:
+                try:
+                    hook(old, self.index)
+                except Exception:  # a hook must never fail a reload
+                    log.exception("after_swap hook failed")
+        return RefreshReport(len(changes), len(to_parse), self.index)
 
     def _swap(self, changes: Mapping[str, LoadResult | Article | None]) -> Index:
         index = self._builder.apply(changes)

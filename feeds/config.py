@@ -74,6 +74,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", 8000, "port `feeds serve` listens on", int, 1),
     Setting("WORKERS", 2, "worker processes of `feeds serve`", int, 1),
     Setting("SERVER", "auto", "what `feeds serve` runs: bjoern, granian, or auto (bjoern when installed)", _server),
+    Setting(
+        "HUB_URL",
+        None,
+        "WebSub hub to advertise in every feed and notify of changes; none turns WebSub off",
+        _optional_url,
+    ),
 )
 
 
@@ -94,6 +100,7 @@ class Settings:
     PORT: int
     WORKERS: int
     SERVER: str
+    HUB_URL: str | None
 
 
 assert [f.name for f in fields(Settings)] == [s.name for s in SETTINGS]

@@ -3,10 +3,11 @@ the fast path for cached feeds in front (`app.wsgi_app`)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -14,6 +15,11 @@ from ..catalog import Catalog, system_clock
 from ..config import Settings, catalog_options, load_settings
 from ..outputs import Outputs, RenderCache
 from ..rendering import set_entry_cache_bytes
+
+if TYPE_CHECKING:
+    from .websub import Notifier
+
+log = logging.getLogger("feeds")
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,7 @@ class FeedsState:
     catalog: Catalog
     outputs: Outputs
     clock: Callable[[], float]
+    websub: Notifier | None = None  # set when this process follows the folder and notifies a hub
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], float] | None = None) -> Flask:
@@ -43,7 +50,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], f
     budget = settings.CACHE_MB << 20
     set_entry_cache_bytes(budget // 4)
     outputs = Outputs(settings.SITE_TITLE, RenderCache(budget - budget // 4))
-    state = FeedsState(settings, catalog, outputs, clock or system_clock)
+    clock = clock or system_clock
+    state = FeedsState(settings, catalog, outputs, clock, _websub(settings, catalog, clock))
     app.extensions["feeds"] = state
     from .embed import bp as embed_bp
     from .fast import FastPath
@@ -53,6 +61,32 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], f
     app.register_blueprint(embed_bp)
     app.wsgi_app = FastPath(app.wsgi_app, state)  # type: ignore[method-assign]
     return app
+
+
+def _websub(settings: Settings, catalog: Catalog, clock: Callable[[], float]) -> Notifier | None:
+    """The hub's notifier, for a live service (one that follows the folder) with a hub."""
+    if settings.HUB_URL is None:
+        return None
+    if settings.BASE_URL is None:
+        log.warning(
+            "FEEDS_HUB_URL is set but FEEDS_BASE_URL is not: a hub needs the feeds' public URLs, so feeds "
+            "advertise the hub but it is never notified; set FEEDS_BASE_URL"
+        )
+        return None
+    if settings.RELOAD_INTERVAL <= 0:
+        return None  # nothing changes without reloads (feeds build, tests that reload by hand)
+    from .websub import Notifier, Publisher, lock_path
+
+    notifier = Notifier(
+        Publisher(settings.HUB_URL),
+        settings.BASE_URL,
+        settings.FEED_SIZE,
+        clock,
+        lock_path(settings.SNAPSHOT_DIR, settings.SEEDS_DIR, settings.HUB_URL),
+    )
+    catalog.after_swap.append(notifier.wake)
+    notifier.start(lambda: catalog.index)
+    return notifier
 
 
 __all__ = ["FeedsState", "create_app"]

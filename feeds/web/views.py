@@ -246,6 +246,7 @@ def health() -> Response:
             "version": index.version,
             "last_reload": loaded.isoformat() if loaded else None,
             "following": state.catalog.following,
+            "websub": state.websub.stats() if state.websub else None,
             "worker": os.getpid(),
             "now": datetime.fromtimestamp(now, UTC).isoformat(),
         }
