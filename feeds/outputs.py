@@ -40,6 +40,7 @@ class Rendered:
     media_type: str  # with charset
     last_modified: datetime | None
     extra_headers: tuple[tuple[str, str], ...] = ()  # sent with the 200 (a page's CSP, say)
+    shared_headers: tuple[tuple[str, str], ...] = ()  # sent with the 200 and the 304 (WebSub's Link)
     etag: str = field(init=False)
     gzip_etag: str = field(init=False)
     _gzipped: bytes | None = field(init=False, repr=False, compare=False)
@@ -77,6 +78,7 @@ class Rendered:
                 ("Vary", "Accept-Encoding"),
                 ("Access-Control-Allow-Origin", "*"),
                 ("X-Content-Type-Options", "nosniff"),
+                *self.shared_headers,
             ]
             ok = list(common)
             if self.http_date:
@@ -107,9 +109,14 @@ class RenderCache(ByteLRU[Rendered]):
 class Outputs:
     """Feeds and the OPML for one site title; the caller passes the index and the time."""
 
-    def __init__(self, site_title: str, cache: RenderCache | None = None) -> None:
+    def __init__(
+        self, site_title: str, cache: RenderCache | None = None, *, hub: str | None = None, max_age: int = 300
+    ) -> None:
         self.site_title = site_title
         self.cache = cache if cache is not None else RenderCache()  # (an empty cache is falsy)
+        self.hub = hub
+        # RSS <ttl> in whole minutes, as near Cache-Control's max-age as minutes go (none for 0)
+        self.ttl = max(1, round(max_age / 60)) if max_age > 0 else None
 
     def describe(self, group: Group) -> tuple[str, str]:
         """Title and description of a group's feed."""
@@ -143,9 +150,12 @@ class Outputs:
                 site_title=self.site_title,
                 generator=GENERATOR,
                 limit=limit if explicit else None,
+                hub=self.hub,
+                ttl=self.ttl if fmt == "rss" else None,
             )
             newest = spec.articles[0].published if spec.articles else None
-            return Rendered(render(spec, fmt), MEDIA_TYPES[fmt] + CHARSET, newest)
+            link = (("Link", f'<{self.hub}>; rel="hub", <{spec.self_url(fmt)}>; rel="self"'),) if self.hub else ()
+            return Rendered(render(spec, fmt), MEDIA_TYPES[fmt] + CHARSET, newest, shared_headers=link)
 
         return self.cache.get(key, make)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from feeds.web.websub import Publisher
 
@@ -233,3 +234,59 @@ def wait_for_workers(base: str, count: int, within: float = 30.0) -> set[int]:
             pass
         time.sleep(0.05)
     return seen
+
+
+# --- advertising the hub, and polling hints --------------------------------------------------
+
+HUB = "https://hub.example/websub"
+
+
+@pytest.mark.parametrize("fmt", ["xml", "atom", "json"])
+@pytest.mark.parametrize("query", ["", "?limit=3"])
+def test_every_feed_names_the_hub_and_itself(
+    make_app: Callable[..., Flask], write_article: WriteArticle, fmt: str, query: str
+) -> None:
+    import feedparser
+
+    from .feedcheck import ATOM, CHECKS, parse_xml
+
+    write_article(1)
+    client = make_app(HUB_URL=HUB).test_client()
+    url = f"/feeds/ai-hardware.{fmt}{query}"
+    self_url = BASE + url
+    response = client.get(url)
+    link = f'<{HUB}>; rel="hub", <{self_url}>; rel="self"'
+    assert response.headers["Link"] == link
+    not_modified = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert not_modified.status_code == 304 and not_modified.headers["Link"] == link
+    check = {"xml": "rss", "atom": "atom", "json": "json"}[fmt]
+    assert CHECKS[check](response.data, self_url) == []
+    if fmt == "json":
+        feed = json.loads(response.data)
+        assert feed["hubs"] == [{"type": "WebSub", "url": HUB}]
+        assert feed["feed_url"] == self_url
+        return
+    root = parse_xml(response.data)
+    links = root.iter(f"{{{ATOM}}}link")
+    assert {(x.get("rel"), x.get("href")) for x in links} >= {("hub", HUB), ("self", self_url)}
+    assert feedparser.parse(response.data).bozo == 0
+
+
+def test_without_a_hub_no_feed_names_one(client: FlaskClient, write_article: WriteArticle) -> None:
+    write_article(1)
+    for url in ("/feed.xml", "/feed.atom", "/feed.json"):
+        response = client.get(url)
+        assert "Link" not in response.headers
+        assert b"hub" not in response.data
+
+
+@pytest.mark.parametrize(("max_age", "ttl"), [(300, "5"), (3600, "60"), (90, "2"), (30, "1"), (0, None)])
+def test_rss_ttl_says_what_cache_control_says(
+    make_app: Callable[..., Flask], write_article: WriteArticle, max_age: int, ttl: str | None
+) -> None:
+    from .feedcheck import parse_xml
+
+    write_article(1)
+    response = make_app(CACHE_MAX_AGE=max_age).test_client().get("/feed.xml")
+    assert response.headers["Cache-Control"] == f"public, max-age={max_age}"
+    assert parse_xml(response.data).findtext("channel/ttl") == ttl

@@ -80,6 +80,8 @@ def render_json(spec: FeedSpec) -> bytes:
         "description": spec.description,
         "authors": [{"name": spec.site_title, "url": spec.urls.page("site", "")}],
     }
+    if spec.hub is not None:
+        feed["hubs"] = [{"type": "WebSub", "url": spec.hub}]
     head = _dumps(feed)[:-1]  # without its closing brace: the items follow
     items = ",".join(_item_json(spec, article) for article in spec.articles)
     return f'{head},"items":[{items}]}}\n'.encode()

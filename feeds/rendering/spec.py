@@ -90,6 +90,8 @@ class FeedSpec:
     site_title: str
     generator: str
     limit: int | None = None  # set when the request chose a limit: part of the self URL
+    hub: str | None = None  # the WebSub hub every format names
+    ttl: int | None = None  # RSS <ttl>, minutes: the same as Cache-Control's max-age
 
     @property
     def updated(self) -> datetime:

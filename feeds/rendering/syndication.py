@@ -23,23 +23,34 @@ from .urls import MEDIA_TYPES, Format
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 _NAMESPACES = {"media": MEDIA_NS, "dc": DC_NS}
 
 
 class _FeedExtension(BaseExtension):  # type: ignore[misc]
-    """Feed-level fixes: namespaces, and lastBuildDate written without the locale."""
+    """Feed-level fixes: namespaces, lastBuildDate written without the locale, and what feedgen
+    leaves out of RSS: the hub's atom:link (WebSub) and <ttl>."""
 
     updated: datetime
+    hub: str | None = None
+    ttl: int | None = None
 
     def extend_ns(self) -> dict[str, str]:
         return dict(_NAMESPACES)
 
     def extend_rss(self, feed: Any) -> Any:
-        build = etree.SubElement(feed.find("channel"), "lastBuildDate")
+        channel = feed.find("channel")
+        build = etree.SubElement(channel, "lastBuildDate")
         build.text = rfc822(self.updated)
+        if self.ttl is not None:
+            etree.SubElement(channel, "ttl").text = str(self.ttl)
+        if self.hub is not None:
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=self.hub, rel="hub")
         return feed
 
     def extend_atom(self, feed: Any) -> Any:
+        if self.hub is not None:
+            etree.SubElement(feed, f"{{{ATOM_NS}}}link", href=self.hub, rel="hub")
         return feed
 
 
@@ -47,6 +58,8 @@ def _generator(spec: FeedSpec, fmt: Format) -> FeedGenerator:
     fg = FeedGenerator()
     fg.register_extension("feeds", _FeedExtension)
     fg.feeds.updated = spec.updated
+    fg.feeds.hub = spec.hub
+    fg.feeds.ttl = spec.ttl
     fg.id(spec.urls.feed(spec.kind, spec.slug, "atom") if fmt == "atom" else spec.html_url)  # one id per feed
     fg.title(spec.title)
     fg.description(spec.description) if fmt == "rss" else fg.subtitle(spec.description)

@@ -49,7 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], f
     # A quarter of the cache budget for written entries, the rest for whole feeds and pages.
     budget = settings.CACHE_MB << 20
     set_entry_cache_bytes(budget // 4)
-    outputs = Outputs(settings.SITE_TITLE, RenderCache(budget - budget // 4))
+    cache = RenderCache(budget - budget // 4)
+    outputs = Outputs(settings.SITE_TITLE, cache, hub=settings.HUB_URL, max_age=settings.CACHE_MAX_AGE)
     clock = clock or system_clock
     state = FeedsState(settings, catalog, outputs, clock, _websub(settings, catalog, clock))
     app.extensions["feeds"] = state
