@@ -77,6 +77,11 @@ def test_max_age_is_the_setting(make_app: Callable[..., Flask], corpus: None, ur
     assert get(client, url, **{"If-None-Match": etag}).headers["Cache-Control"] == "public, max-age=60"
 
 
+# A q that does not parse counts as 0, never as "not given"; other parameters are skipped, wherever they stand.
+REFUSED_Q = ("gzip;q=abc", "gzip;q", "gzip;q=", "gzip;foo=1;q=0", "gzip; Q=0", "x-gzip;q=0=1", "*;q=-1")
+ACCEPTED_Q = ("gzip;foo=1;q=0.5", "gzip;q=0.001;foo", "br;q=0, gzip;foo=bar")
+
+
 @pytest.mark.parametrize("url", sorted(OUTPUTS))
 def test_gzip_is_the_same_bytes_and_identity_is_the_default(corpus: None, client: FlaskClient, url: str) -> None:
     identity = get(client, url)
@@ -88,11 +93,11 @@ def test_gzip_is_the_same_bytes_and_identity_is_the_default(corpus: None, client
     assert zipped.headers["ETag"] != identity.headers["ETag"]  # a different representation
     assert zipped.headers["ETag"].startswith(identity.headers["ETag"][:-1])
     assert get(client, url, **{"Accept-Encoding": "gzip, deflate, br"}).data == zipped.data  # done once, same bytes
-    for refused in ("identity", "gzip;q=0", "br", "deflate, x-gzip;q=0.0", ""):
+    for refused in ("identity", "gzip;q=0", "br", "deflate, x-gzip;q=0.0", "", *REFUSED_Q):
         response = get(client, url, **{"Accept-Encoding": refused})
         assert "Content-Encoding" not in response.headers, refused
         assert response.data == identity.data, refused
-    for accepted in ("*", "x-gzip", "br;q=1.0, gzip;q=0.5", "GZIP", "deflate,gzip ; q=0.3"):
+    for accepted in ("*", "x-gzip", "br;q=1.0, gzip;q=0.5", "GZIP", "deflate,gzip ; q=0.3", *ACCEPTED_Q):
         assert get(client, url, **{"Accept-Encoding": accepted}).headers.get("Content-Encoding") == "gzip", accepted
 
 
@@ -135,6 +140,24 @@ def test_if_modified_since_is_compared_as_a_date(corpus: None, client: FlaskClie
     # If-None-Match wins: a stale tag is a 200 even when the date says unchanged
     assert get(client, url, **{"If-None-Match": '"old"', "If-Modified-Since": later}).status_code == 200
     assert get(client, url, **{"If-None-Match": ok.headers["ETag"], "If-Modified-Since": earlier}).status_code == 304
+
+
+def test_if_modified_since_without_a_last_modified_is_a_200(make_app: Callable[..., Flask]) -> None:
+    """An empty site's outputs have no date: no client date can make them "not modified"."""
+    app = make_app()
+    fast, slow = app.test_client(), flask_only(app)
+    dates = ("Sat, 28 Jun 2025 12:00:00 GMT", format_datetime(datetime(2099, 1, 1, tzinfo=UTC), usegmt=True))
+    for url in ("/", "/feeds.opml", "/feed.xml", "/feed.atom", "/feed.json"):
+        ok = get(fast, url)
+        assert ok.status_code == 200
+        assert "Last-Modified" not in ok.headers
+        for client in (fast, slow):
+            for since in dates:
+                response = client.get(url, headers={"If-Modified-Since": since})
+                assert response.status_code == 200, (url, since)
+                assert response.data == ok.data
+                assert response.headers["ETag"] == ok.headers["ETag"]
+    assert get(fast, "/feed.json", **{"If-None-Match": ok.headers["ETag"]}).status_code == 304  # the tag still works
 
 
 @pytest.mark.parametrize("url", sorted(OUTPUTS))
