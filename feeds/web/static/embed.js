@@ -4,7 +4,8 @@
  * came from (images come from the articles' own URLs); styles are a constructed stylesheet, so
  * a host whose CSP forbids inline styles still gets a styled widget. Until the feed is shown,
  * and if it cannot be fetched, the host's fallback content stays. It also sizes our <iframe>
- * embeds on the host page to the height they report ({type: "feeds:height", height}). */
+ * embeds on the host page to the height they report ({type: "feeds:height", height}).
+ * The element fires "feeds:load" (detail: {count}) each time it has shown the headlines. */
 (() => {
   "use strict";
   const script = document.currentScript;
@@ -137,6 +138,7 @@ img{flex:none;display:block;width:80px;height:60px;object-fit:cover;border-radiu
       const root = this.shadowRoot || this.attachShadow({ mode: "open" });
       root.adoptedStyleSheets = styles();
       root.replaceChildren(box);
+      this.dispatchEvent(new CustomEvent("feeds:load", { detail: { count: list.childElementCount } }));
     }
   }
 
