@@ -35,6 +35,8 @@ def files(out: Path) -> set[str]:
 def url_of(path: str) -> str:
     if path == "index.html":
         return "/"
+    if path in ("topics.html", "providers.html"):  # /topics, beside the topics/ folder
+        return "/" + path.removesuffix(".html")
     if path.startswith(("topics/", "providers/", "embed/")) or path == "embed.html":
         return "/" + path.removesuffix(".html")
     return "/" + path
@@ -52,7 +54,7 @@ def test_build_writes_every_output_as_the_server_sends_it(
     assert "a held-back article appears at 2999-01-01T00:00:00+00:00" in output
 
     outputs = {p for p in files(out) if not p.endswith(".gz")}
-    expected = {"index.html", "feeds.opml", "feed.xml", "feed.atom", "feed.json"}
+    expected = {"index.html", "topics.html", "providers.html", "feeds.opml", "feed.xml", "feed.atom", "feed.json"}
     topics = ("ai-hardware", "künstliche-intelligenz", "chips")
     expected |= {f"feeds/{s}.{e}" for s in topics for e in ("xml", "atom", "json")}
     expected |= {f"feeds/providers/{d}.{e}" for d in ("news.example", "other.example") for e in ("xml", "atom", "json")}

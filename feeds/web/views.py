@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, render_template, request
+from markupsafe import escape
 
+from ..index import Group, Index
 from ..outputs import Rendered, visible_groups
 from ..rendering.urls import FORMAT_NAMES, FORMATS, MEDIA_TYPES, Urls, feed_path, page_path
 from . import FeedsState, policy
@@ -109,6 +114,15 @@ def opml() -> Response:
 
 # --- pages -------------------------------------------------------------------------------
 
+NEWEST = 20  # articles on the home page
+TOP = 24  # topics and providers on the home page; /topics and /providers list every one
+READERS = (  # "open in" links: the feed URL, percent-encoded whole, goes where {} is
+    ("Feedly", "https://feedly.com/i/subscription/feed/{}"),
+    ("Inoreader", "https://www.inoreader.com/?add_feed={}"),
+    ("NewsBlur", "https://www.newsblur.com/?url={}"),
+    ("The Old Reader", "https://theoldreader.com/feeds/subscribe?url={}"),
+)
+
 
 def _page(
     state: FeedsState,
@@ -116,8 +130,13 @@ def _page(
     template: str,
     base: str,
     headers: policy.Headers = policy.PAGE,
+    *,
+    modified: datetime | None = None,
     **context: Any,
 ) -> Rendered:
+    """A page's bytes from the render cache; Last-Modified is `modified`, else the date of the
+    newest of `articles`."""
+
     def make() -> Rendered:
         html = render_template(
             template,
@@ -130,17 +149,92 @@ def _page(
             **context,
         )
         newest = context.get("articles") or ()
-        published = newest[0].published if newest else None
+        published = modified or (newest[0].published if newest else None)
         return Rendered(html.encode("utf-8"), "text/html; charset=utf-8", published, headers)
 
     return state.outputs.cache.get(("page", base, *key), make)
 
 
+_shared: tuple[str, frozenset[str]] = ("", frozenset())  # (index version, names) of the last index asked
+
+
+def _shared_names(index: Index) -> frozenset[str]:
+    """Provider names (case-folded) that more than one provider has: those are shown with their
+    domain ("Bulletin (bulletin.example)"). Every provider counts, held back or not, so the
+    answer depends on the data only; kept for the index last asked about."""
+    global _shared
+    version, names = _shared
+    if version != index.version:
+        counts = Counter(group.name.casefold() for group in index.providers.values())
+        names = frozenset(name for name, count in counts.items() if count > 1)
+        _shared = (index.version, names)
+    return names
+
+
+def _provider_label(index: Index) -> Callable[[str], str]:
+    """domain -> the provider's name as pages show it, with the domain where the name is shared."""
+    shared = _shared_names(index)
+
+    def label(domain: str) -> str:
+        group = index.providers.get(domain)
+        name = group.name if group else domain
+        return f"{name} ({domain})" if name.casefold() in shared else name
+
+    return label
+
+
+def _by_size(groups: list[tuple[Group, int]]) -> list[tuple[Group, int]]:
+    """Biggest first (visible articles), then by name, then slug: the order of every list."""
+    return sorted(groups, key=lambda pair: (-pair[1], pair[0].name.casefold(), pair[0].slug))
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """One way to embed a feed: what to paste, shown as text."""
+
+    id: str
+    title: str
+    code: str
+
+
+def feed_tools(base: str, group: Group, name: str) -> dict[str, Any]:
+    """What the subscribe and embed sections of a group's page show: reader links for its RSS
+    feed, the three embed snippets and the oEmbed discovery URL. Snippets are HTML to paste, so
+    their parts are escaped here; the page escapes the whole again to show it as text."""
+    urls = Urls(base)
+    page_url = urls.page(group.kind, group.slug)
+    rss = urls.feed(group.kind, group.slug, "rss")
+    readers = [(reader, template.format(quote(rss, safe=""))) for reader, template in READERS]
+    title = f"Headlines: {name}"
+    frame = base + "/embed" + ("" if group.kind == "site" else page_path(group.kind, group.slug)) + "?count=5"
+    json_feed = urls.feed(group.kind, group.slug, "json")
+    widget = (
+        f'<script src="{escape(base)}/embed.js" async></script>\n'
+        f'<feeds-headlines src="{escape(json_feed)}" count="5" thumbnails>'
+        f'<a href="{escape(page_url)}">{escape(title)}</a></feeds-headlines>'
+    )
+    iframe = f'<iframe src="{escape(frame)}" title="{escape(title)}" width="400" height="400" loading="lazy"></iframe>'
+    return {
+        "page_url": page_url,
+        "readers": readers,
+        "snippets": (
+            Snippet("embed-widget", "A script and an element (styled, follows light and dark)", widget),
+            Snippet("embed-iframe", "An iframe (works without JavaScript)", iframe),
+            Snippet("embed-oembed", "The page's address (WordPress, Ghost, Discourse embed it as it is)", page_url),
+        ),
+        "oembed": f"{base}/oembed?url={quote(page_url, safe='')}&format=json",
+        "embed_title": title,
+    }
+
+
 def home_page(state: FeedsState, base: str) -> Rendered:
-    """The home page's bytes (needs an app context for the templates)."""
+    """The home page's bytes (needs an app context for the templates): the newest articles and
+    the biggest topics and providers, never all of them (those are on /topics and /providers)."""
     now = state.clock()
     index = state.catalog.index
     start = index.site.first_visible(now)
+    topics = _by_size(visible_groups(index.topics, now))
+    providers = _by_size(visible_groups(index.providers, now))
     return _page(
         state,
         ("home", index.version, start),
@@ -148,9 +242,34 @@ def home_page(state: FeedsState, base: str) -> Rendered:
         base,
         group=index.site,
         index=index,
-        topics=visible_groups(index.topics, now),
-        providers=visible_groups(index.providers, now),
-        articles=index.site.visible(now, 20),
+        topics=topics[:TOP],
+        providers=providers[:TOP],
+        topic_count=len(topics),
+        provider_count=len(providers),
+        count=index.site.count(now),
+        articles=index.site.visible(now, NEWEST),
+        label=_provider_label(index),
+        **feed_tools(base, index.site, state.settings.SITE_TITLE),
+    )
+
+
+def index_page(state: FeedsState, kind: str, base: str) -> Rendered:
+    """/topics or /providers (needs an app context): every one with its count, biggest first."""
+    now = state.clock()
+    index = state.catalog.index
+    start = index.site.first_visible(now)
+    groups = _by_size(visible_groups(index.topics if kind == "topic" else index.providers, now))
+    newest = index.site.visible(now, 1)
+    return _page(
+        state,
+        ("index", kind, index.version, start),
+        "groups.html",
+        base,
+        modified=newest[0].published if newest else None,
+        kind=kind,
+        group=index.site,
+        groups=groups,
+        label=_provider_label(index),
     )
 
 
@@ -159,15 +278,21 @@ def group_page(state: FeedsState, kind: str, slug: str, base: str) -> Rendered:
     now = state.clock()
     index = state.catalog.index
     group = find_group(index, kind, slug, now)
+    articles = group.visible(now, state.settings.FEED_SIZE)
+    label = _provider_label(index)
+    # The names shown depend on other providers too (a second "Bulletin" adds domains): key on them.
+    shown = tuple(label(a.provider.domain) for a in articles if a.provider)
     return _page(
         state,
-        (kind, group.slug, group.digest, group.first_visible(now)),
+        (kind, group.slug, group.digest, group.first_visible(now), shown),
         "group.html",
         base,
         group=group,
         index=index,
-        articles=group.visible(now, state.settings.FEED_SIZE),
+        articles=articles,
         count=group.count(now),
+        label=label,
+        **feed_tools(base, group, group.name),
     )
 
 
@@ -175,6 +300,18 @@ def group_page(state: FeedsState, kind: str, slug: str, base: str) -> Rendered:
 def home() -> Response:
     state = _state()
     return _send(home_page(state, _base_url(state)))
+
+
+@bp.get("/topics")
+def topics_index() -> Response:
+    state = _state()
+    return _send(index_page(state, "topic", _base_url(state)))
+
+
+@bp.get("/providers")
+def providers_index() -> Response:
+    state = _state()
+    return _send(index_page(state, "provider", _base_url(state)))
 
 
 def _group_page(kind: str, slug: str) -> Response:
