@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from feeds import create_app
+from feeds.web.http import accepts_gzip, http_date
 
 SAMPLE_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 NOW = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
@@ -65,6 +66,14 @@ def front_matter(data: dict[str, Any], body: str = "") -> str:
 def _snapshots_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every app a test makes keeps its snapshot in the test's own folder."""
     monkeypatch.setenv("FEEDS_SNAPSHOT_DIR", str(tmp_path / "snapshots"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_header_memos() -> None:
+    """Every test parses the header values it sends, whichever test sent them first (so mutmut,
+    which records the tests that reach each function, sees all of them)."""
+    accepts_gzip.cache_clear()
+    http_date.cache_clear()
 
 
 @pytest.fixture

@@ -8,46 +8,38 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from ..outputs import Rendered
 
 Headers = list[tuple[str, str]]
 
 _GZIP_NAMES = frozenset(("gzip", "x-gzip", "*"))
-_accepts_cache: dict[str, bool] = {}
 
 
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    """True when the client lists gzip (or *) with a non-zero q; no header means identity."""
-    if not accept_encoding:
-        return False
-    known = _accepts_cache.get(accept_encoding)
-    if known is not None:
-        return known
-    answer = _parse_accepts_gzip(accept_encoding)
-    if len(_accepts_cache) >= 256:  # a handful of distinct values in practice; never unbounded
-        _accepts_cache.clear()
-    _accepts_cache[accept_encoding] = answer
-    return answer
-
-
-def _parse_accepts_gzip(accept_encoding: str) -> bool:
+def _accepts_gzip(accept_encoding: str) -> bool:
+    """True when an Accept-Encoding value lists gzip, x-gzip or * with a non-zero q."""
     for part in accept_encoding.split(","):
-        name, _, params = part.strip().partition(";")
-        name = name.strip().lower()
-        if name not in _GZIP_NAMES:
-            continue
-        q = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if q > 0:
+        name, _, params = part.partition(";")
+        if name.strip().lower() in _GZIP_NAMES and _q_is_not_zero(params):
             return True
     return False
+
+
+def _q_is_not_zero(params: str) -> bool:
+    """Whether a coding's parameters (`;q=0.5`, `;foo=1;q=0`, or none) leave it acceptable."""
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return float(value) > 0
+            except ValueError:
+                return False  # a q that does not parse never turns gzip on
+    return True
+
+
+# Each distinct value is parsed once (a handful in practice; bounded, as clients choose them).
+accepts_gzip = lru_cache(maxsize=256)(_accepts_gzip)
 
 
 def etag_matches(if_none_match: str, rendered: Rendered) -> bool:
@@ -66,23 +58,16 @@ def etag_matches(if_none_match: str, rendered: Rendered) -> bool:
     return False
 
 
-_dates_cache: dict[str, datetime | None] = {}
-
-
-def http_date(value: str) -> datetime | None:
+def _http_date(value: str) -> datetime | None:
     """An HTTP date (RFC 9110 5.6.7, any of its three forms) with its zone, or None."""
-    if value in _dates_cache:
-        return _dates_cache[value]
     try:
-        parsed: datetime | None = parsedate_to_datetime(value)
+        parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
-        parsed = None
-    if parsed is not None and parsed.tzinfo is None:
-        parsed = None  # "-0000": the zone is unknown, so the date says nothing
-    if len(_dates_cache) >= 256:
-        _dates_cache.clear()
-    _dates_cache[value] = parsed
-    return parsed
+        return None
+    return None if parsed.tzinfo is None else parsed  # "-0000": the zone is unknown, the date says nothing
+
+
+http_date = lru_cache(maxsize=256)(_http_date)  # clients send back the date they were given
 
 
 def not_modified_since(if_modified_since: str, rendered: Rendered) -> bool:
@@ -115,7 +100,7 @@ def respond(
     Access-Control-Allow-Origin); like RFC 9110 15.4.5 advises when there is an ETag, it leaves
     out Last-Modified and the content headers. HEAD gets the 200's headers and no body.
     """
-    use_gzip = accepts_gzip(accept_encoding)
+    use_gzip = accept_encoding is not None and accepts_gzip(accept_encoding)  # no header: identity
     headers = rendered.headers(use_gzip, max_age)
     if is_fresh(rendered, if_none_match, if_modified_since):
         return 304, list(headers.not_modified), b""
