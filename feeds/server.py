@@ -91,6 +91,7 @@ class Dated:
             self._date = formatdate(second, usegmt=True)
             self._second = second
         date = ("Date", self._date)
+        environ["feeds.second"] = second  # web.http.SECOND: Expires is this second plus max-age
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, date], exc_info)

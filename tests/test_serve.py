@@ -132,6 +132,8 @@ def test_serve_answers_feeds_with_validators_and_304s(server: int) -> None:
     for dated in (headers, nheaders):  # RFC 9110 6.6.1: an origin server with a clock sends Date
         sent = http_date(dated["date"])
         assert sent is not None and abs(sent.timestamp() - time.time()) < 60
+        expires = http_date(dated["expires"])  # polling hints agree: Expires is Date + max-age
+        assert expires is not None and (expires - sent).total_seconds() == 300
     status, _, _ = fetch(server, "/feeds/ai-hardware.xml", **{"If-Modified-Since": headers["last-modified"]})
     assert status == 304
     assert fetch(server, "/feeds/k%C3%BCnstliche-intelligenz.json")[0] == 200

@@ -290,3 +290,22 @@ def test_rss_ttl_says_what_cache_control_says(
     response = make_app(CACHE_MAX_AGE=max_age).test_client().get("/feed.xml")
     assert response.headers["Cache-Control"] == f"public, max-age={max_age}"
     assert parse_xml(response.data).findtext("channel/ttl") == ttl
+
+
+@pytest.mark.parametrize("url", ["/feeds/ai-hardware.xml", "/feed.json", "/", "/topics/ai-hardware", "/feeds.opml"])
+@pytest.mark.parametrize("max_age", [300, 0])
+def test_expires_is_the_response_time_plus_max_age(
+    make_app: Callable[..., Flask], write_article: WriteArticle, clock: Clock, url: str, max_age: int
+) -> None:
+    from email.utils import formatdate
+
+    write_article(1)
+    client = make_app(CACHE_MAX_AGE=max_age).test_client()
+    expected = formatdate(int(clock.now) + max_age, usegmt=True)
+    response = client.get(url)
+    assert response.headers["Expires"] == expected
+    assert response.headers["Cache-Control"] == f"public, max-age={max_age}"
+    again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["Expires"] == expected
+    clock.now += 61
+    assert client.get(url).headers["Expires"] == formatdate(int(clock.now) + max_age, usegmt=True)

@@ -15,7 +15,7 @@ from typing import Any
 from ..index import Group, Index
 from ..outputs import Rendered
 from . import FeedsState
-from .http import respond
+from .http import SECOND, respond
 from .lookup import FeedRoute, Found, HttpProblem, base_url, feed_route, locate_feed, locate_opml
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -65,6 +65,7 @@ class FastPath:
                     if_modified_since=environ.get("HTTP_IF_MODIFIED_SINCE"),
                     head=method == "HEAD",
                     max_age=self.max_age,
+                    second=environ.get(SECOND) or int(self.state.clock()),
                 )
                 start_response(_STATUS[status], headers)
                 return [body]

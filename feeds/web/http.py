@@ -6,8 +6,9 @@ of them answer with the same bytes and the same headers.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
-from email.utils import parsedate_to_datetime
+from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
 
 from ..outputs import Rendered
@@ -15,6 +16,10 @@ from ..outputs import Rendered
 Headers = list[tuple[str, str]]
 
 _GZIP_NAMES = frozenset(("gzip", "x-gzip", "*"))
+# The second a response is sent, put in the WSGI environ by the server wrapper that writes the
+# Date header (server.Dated), so that Expires is exactly Date plus max-age.
+SECOND = "feeds.second"
+_expires_memo: tuple[int, tuple[str, str]] = (-1, ("Expires", ""))
 
 
 def _accepts_gzip(accept_encoding: str) -> bool:
@@ -93,18 +98,40 @@ def respond(
     if_modified_since: str | None,
     head: bool,
     max_age: int,
+    second: int | None = None,
 ) -> tuple[int, Headers, bytes]:
     """The whole answer for one rendered output: 200 or 304.
 
-    A 304 carries the caching and CORS headers of the 200 (Cache-Control, ETag, Vary,
+    A 304 carries the caching and CORS headers of the 200 (Cache-Control, Expires, ETag, Vary,
     Access-Control-Allow-Origin); like RFC 9110 15.4.5 advises when there is an ETag, it leaves
     out Last-Modified and the content headers. HEAD gets the 200's headers and no body.
+    `second` is when the answer is sent (now, when not given): Expires is that plus max-age.
     """
     use_gzip = accept_encoding is not None and accepts_gzip(accept_encoding)  # no header: identity
     headers = rendered.headers(use_gzip, max_age)
+    expires = expires_header(int(time.time()) if second is None else second, max_age)
     if is_fresh(rendered, if_none_match, if_modified_since):
-        return 304, list(headers.not_modified), b""
-    return 200, list(headers.ok), b"" if head else (rendered.gzipped if use_gzip else rendered.body)
+        return 304, [*headers.not_modified, expires], b""
+    return 200, [*headers.ok, expires], b"" if head else (rendered.gzipped if use_gzip else rendered.body)
 
 
-__all__ = ["Headers", "accepts_gzip", "etag_matches", "http_date", "is_fresh", "not_modified_since", "respond"]
+def expires_header(second: int, max_age: int) -> tuple[str, str]:
+    """("Expires", the HTTP date max_age seconds after `second`), formatted once a second."""
+    global _expires_memo
+    at = second + max_age
+    if _expires_memo[0] != at:
+        _expires_memo = (at, ("Expires", formatdate(at, usegmt=True)))
+    return _expires_memo[1]
+
+
+__all__ = [
+    "SECOND",
+    "Headers",
+    "accepts_gzip",
+    "etag_matches",
+    "expires_header",
+    "http_date",
+    "is_fresh",
+    "not_modified_since",
+    "respond",
+]

@@ -19,7 +19,7 @@ from ..outputs import Rendered, visible_groups
 from ..rendering.urls import FORMAT_NAMES, FORMATS, MEDIA_TYPES, Urls, feed_path, page_path
 from . import FeedsState, policy
 from .assets import asset
-from .http import respond
+from .http import SECOND, respond
 from .lookup import FeedRoute, HttpProblem, MovedTo, base_url, feed_route, find_feed, find_group, find_opml
 
 bp = Blueprint("feeds", __name__)
@@ -44,6 +44,7 @@ def _send(rendered: Rendered) -> Response:
         if_modified_since=request.headers.get("If-Modified-Since"),
         head=head,
         max_age=state.settings.CACHE_MAX_AGE,
+        second=request.environ.get(SECOND) or int(state.clock()),
     )
     response = Response(body, status=status)
     response.headers.clear()
