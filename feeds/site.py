@@ -18,7 +18,7 @@ from .web import FeedsState
 from .web.assets import asset, asset_names
 from .web.embed import EmbedOptions, embed_page
 from .web.lookup import find_feed, find_opml
-from .web.views import group_page, home_page, index_page
+from .web.views import favicon, group_page, home_page, index_page
 
 MANIFEST = ".feeds-build"  # what the last build wrote, so the next one removes only its own files
 
@@ -42,6 +42,7 @@ def site_outputs(state: FeedsState, base: str) -> list[tuple[str, Callable[[], R
         ("topics.html", lambda: index_page(state, "topic", base)),  # beside topics/: try_files $uri.html
         ("providers.html", lambda: index_page(state, "provider", base)),
         ("feeds.opml", lambda: find_opml(state, base)),
+        ("favicon.svg", favicon),
     ]
     out.extend((f"feed.{EXTENSIONS[f]}", _feed(state, ("site", "", EXTENSIONS[f]), base)) for f in FORMATS)
     out.extend((f"static/{name}", _asset(name)) for name in asset_names())

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import lxml.etree
 import lxml.html
 import pytest
 from click.testing import CliRunner
@@ -381,6 +382,7 @@ def test_every_page_has_landmarks_a_skip_link_one_h1_and_no_inline_script_or_sty
     assert [s.get("src") for s in doc.iter("script")] == [f"{BASE}/static/site.js"]
     assert all(not s.text for s in doc.iter("script"))
     assert doc.xpath("//link[@rel='stylesheet']/@href") == [f"{BASE}/static/site.css"]
+    assert doc.xpath("//link[@rel='icon']/@href") == [f"{BASE}/favicon.svg"]  # else browsers ask for /favicon.ico
     assert list(doc.iter("style")) == []
     assert all(k != "style" and not k.startswith("on") for e in doc.iter() for k in e.attrib), url
     assert all(img.get("alt") is not None for img in doc.iter("img"))
@@ -415,8 +417,13 @@ def test_static_site_serves_the_index_pages_beside_their_folders(
                 assert answer.read() == live.get(url).data, url
                 assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
                 assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/site.js") as answer:
-            assert answer.headers["Content-Type"] == "text/javascript; charset=utf-8"
+        for url, media_type in (
+            ("/static/site.js", "text/javascript; charset=utf-8"),
+            ("/favicon.svg", "image/svg+xml"),
+        ):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{url}") as answer:
+                assert answer.headers["Content-Type"] == media_type
+                assert answer.read() == live.get(url).data
 
 
 class nginx:  # a context manager used like a function
@@ -454,3 +461,10 @@ class nginx:  # a context manager used like a function
     def __exit__(self, *_exc: object) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+def test_the_pages_icon_is_served_with_validators(client: FlaskClient) -> None:
+    response = client.get("/favicon.svg")
+    assert response.headers["Content-Type"] == "image/svg+xml"
+    assert lxml.etree.fromstring(response.data).tag == "{http://www.w3.org/2000/svg}svg"
+    assert client.get("/favicon.svg", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter
@@ -18,7 +19,7 @@ from ..index import Group, Index
 from ..outputs import Rendered, visible_groups
 from ..rendering.urls import FORMAT_NAMES, FORMATS, MEDIA_TYPES, Urls, feed_path, page_path
 from . import FeedsState, policy
-from .assets import asset
+from .assets import STATIC, asset
 from .http import SECOND, respond
 from .lookup import FeedRoute, HttpProblem, MovedTo, base_url, feed_route, find_feed, find_group, find_opml
 
@@ -313,6 +314,17 @@ def topics_index() -> Response:
 def providers_index() -> Response:
     state = _state()
     return _send(index_page(state, "provider", _base_url(state)))
+
+
+@functools.cache
+def favicon() -> Rendered:
+    """The pages' icon (without one, browsers ask for /favicon.ico and log its 404)."""
+    return Rendered((STATIC / "favicon.svg").read_bytes(), "image/svg+xml", None, policy.ASSET)
+
+
+@bp.get("/favicon.svg")
+def favicon_svg() -> Response:
+    return _send(favicon())
 
 
 def _group_page(kind: str, slug: str) -> Response:
