@@ -335,6 +335,9 @@ def test_pages_link_their_feeds_and_oembed_and_show_the_three_embed_snippets(
         "loading": "lazy",
     }
     assert codes["embed-oembed"] == page_url
+    [preview] = doc.xpath("//section[@class='embed']//iframe[@class='preview']")  # the iframe itself
+    assert (preview.get("src"), preview.get("loading")) == (f"{BASE}{frame}?count=5", "lazy")
+    assert preview.get("title") == f"Preview: Headlines: {name}"
 
 
 def test_names_with_markup_are_text_in_the_page_and_in_the_snippets(

@@ -224,6 +224,7 @@ def feed_tools(base: str, group: Group, name: str) -> dict[str, Any]:
             Snippet("embed-iframe", "An iframe (works without JavaScript)", iframe),
             Snippet("embed-oembed", "The page's address (WordPress, Ghost, Discourse embed it as it is)", page_url),
         ),
+        "preview": frame,
         "oembed": f"{base}/oembed?url={quote(page_url, safe='')}&format=json",
         "embed_title": title,
     }

@@ -71,6 +71,17 @@
     });
   });
 
+  // --- the embed preview: as tall as its page says it is (embed.js does this on other sites) ---
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (event.origin !== location.origin || !data || data.type !== "feeds:height") return;
+    var height = Math.ceil(Number(data.height));
+    if (!(height > 0 && height < 10000)) return;
+    document.querySelectorAll("iframe.preview").forEach(function (frame) {
+      if (frame.contentWindow === event.source) frame.height = String(height);
+    });
+  });
+
   // --- filter ---------------------------------------------------------------------------------
   function fold(text) {
     return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
@@ -103,6 +114,9 @@
         if (query) url.searchParams.set("q", input.value.trim());
         else url.searchParams.delete("q");
         a.href = url.toString();
+      });
+      lists.forEach(function (list) {
+        list.classList.toggle("filtering", !!query); // phones show all matches, not the first ten
       });
       if (status) {
         status.textContent = query ? shown + " of " + items.length + " shown" : "";
