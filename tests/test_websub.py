@@ -309,3 +309,53 @@ def test_expires_is_the_response_time_plus_max_age(
     assert again.status_code == 304 and again.headers["Expires"] == expected
     clock.now += 61
     assert client.get(url).headers["Expires"] == formatdate(int(clock.now) + max_age, usegmt=True)
+
+
+def test_a_hub_that_does_not_speak_http_is_a_failure_and_the_sender_goes_on(hub: Hub) -> None:
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def babble() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            conn.recv(65536)
+            conn.sendall(b"this is not HTTP\r\n\r\n")
+            conn.close()
+
+    threading.Thread(target=babble, daemon=True).start()
+    publisher = Publisher(f"http://127.0.0.1:{listener.getsockname()[1]}/", attempts=2, backoff=0.01)
+    publisher.publish([f"{BASE}/feed.xml"])
+    deadline = time.monotonic() + 5
+    while publisher.failed == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    listener.close()
+    publisher.hub = hub.url  # the thread still runs: the next ping goes out
+    publisher.publish([f"{BASE}/feed.json"])
+    assert hub.wait_for(1) == [f"{BASE}/feed.json"]
+
+
+def test_a_redirect_is_not_taken_for_a_publish(hub: Hub) -> None:
+    hub.status = 302
+    publisher = Publisher(hub.url, attempts=1, backoff=0.01)
+    publisher.publish([f"{BASE}/feed.xml"])
+    hub.wait_for(1)
+    deadline = time.monotonic() + 5
+    while publisher.failed == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert (publisher.sent, publisher.last_error) == (0, f"{BASE}/feed.xml: HTTP 302")
+
+
+def test_a_lock_file_that_cannot_be_opened_does_not_lose_changes(
+    live_app: Flask, hub: Hub, write_article: WriteArticle, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifier = live_app.extensions["feeds"].websub
+    notifier._lock_fd = None  # as a worker that never held the lock
+    notifier.lock_path = tmp_path / "no-such-folder" / "websub.lock"
+    write_article(2, topics=["Fresh"])
+    assert len(hub.wait_for(9)) == 9
+    assert any("cannot open" in record.getMessage() for record in caplog.records)

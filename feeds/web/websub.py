@@ -63,6 +63,7 @@ class Publisher:
         self._queued: set[str] = set()  # a URL waits once, however often it changes meanwhile
         self._ready = threading.Condition()
         self.sent = self.failed = 0
+        self._sending = 0
         self.last_sent: datetime | None = None
         self.last_error: str | None = None
         self._thread = threading.Thread(target=self._run, name="feeds-websub", daemon=True)
@@ -78,7 +79,8 @@ class Publisher:
 
     @property
     def pending(self) -> int:
-        return len(self._queue)
+        """URLs waiting, and the one being sent."""
+        return len(self._queue) + self._sending
 
     def _run(self) -> None:
         while True:
@@ -87,7 +89,11 @@ class Publisher:
                     self._ready.wait()
                 url = self._queue.popleft()
                 self._queued.discard(url)
-            self._send(url)
+                self._sending = 1
+            try:
+                self._send(url)
+            finally:
+                self._sending = 0
 
     def _send(self, url: str) -> None:
         body = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": url, "hub.topic": url}).encode()
@@ -98,8 +104,8 @@ class Publisher:
                     self.sent += 1
                     self.last_sent = datetime.now(UTC)
                     return
-                reason = f"HTTP {status}"
-            except (OSError, ValueError) as exc:  # refused, timed out, reset, a bad answer
+                reason = f"HTTP {status}"  # a redirect too: the ping is not followed to a GET
+            except Exception as exc:  # refused, timed out, reset, not HTTP at all: never the thread's end
                 reason = str(exc) or type(exc).__name__
             self.last_error = f"{url}: {reason}"
             if attempt + 1 < self.attempts:
@@ -118,12 +124,23 @@ class Publisher:
         }
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a 301/302/303 to a POST with a GET without the form, and count that
+    as published: a redirect is an answer of its own (a failure) instead."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(hub: str, body: bytes, timeout: float) -> int:
     request = urllib.request.Request(
         hub, data=body, method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:  # http(s) only: checked at start
             return int(response.status)
     except urllib.error.HTTPError as exc:
         exc.close()
@@ -148,6 +165,7 @@ class Notifier:
         self.clock = clock
         self.lock_path = lock_path
         self._lock_fd: int | None = None
+        self._lock_failed = False
         self._shown: dict[tuple[str, str], Signature] = {}
         self._seen: dict[tuple[str, str], tuple[Group, int]] = {}  # the group object and its first visible
         self._wake = threading.Event()
@@ -209,7 +227,13 @@ class Notifier:
         """True when this process holds the sender's lock (taken at the first chance, kept)."""
         if self._lock_fd is not None:
             return True
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:  # an unwritable folder, another user's file: say so, send anyway
+            if not self._lock_failed:
+                log.warning("websub: cannot open %s (%s); this worker sends without it", self.lock_path, exc)
+                self._lock_failed = True
+            return True
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
