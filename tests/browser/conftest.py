@@ -147,6 +147,9 @@ class HostServer(_Threaded):
 
         super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
         self.origin = f"http://localhost:{self.server.server_address[1]}"
+        # the same pages on a third origin (and site), neither ours nor the host's: for a frame
+        # from elsewhere, or a request that must never be made
+        self.other_origin = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def serve(
         self,

@@ -72,13 +72,13 @@ def test_a_violation_inside_a_cross_site_frame_is_recorded(
     host_server: HostServer, page: Page, page_log: PageLog
 ) -> None:
     # 127.0.0.1 and localhost are different sites: Chromium runs the frame in its own process
-    port = host_server.origin.rsplit(":", 1)[1]
-    frame_url = host_server.serve(
+    host_server.serve(
         f"<!doctype html><title>frame</title><p>framed</p>{INLINE}", csp="script-src 'none'", path="/frame"
-    ).replace("localhost", "127.0.0.1")
+    )
+    frame_url = f"{host_server.other_origin}/frame"
     url = host_server.serve(
         f'<!doctype html><title>host</title><iframe src="{frame_url}" title="framed"></iframe>',
-        csp=f"default-src 'none'; frame-src http://127.0.0.1:{port}",
+        csp=f"default-src 'none'; frame-src {host_server.other_origin}",
     )
     page.goto(url)
     expect(page.frame_locator("iframe").get_by_text("framed")).to_be_visible()
