@@ -96,6 +96,10 @@ def test_the_widget_shows_the_newest_headlines_as_text_whatever_the_host(
     expect(page.locator("feeds-headlines time").first).to_have_attribute("datetime", "2025-06-05T12:00:00.000Z")
     expect(page.locator("feeds-headlines [part=provider]").first).to_have_text("Example News")
     assert_clean(page_log, live_server.url, host_server.origin)
+    assert page_log.requests.count(f"{live_server}/feeds/ai-hardware.json") == 1  # one fetch, not one per attribute
+    page.evaluate("document.querySelector('feeds-headlines').setAttribute('count', '4')")
+    expect(items).to_have_count(4)  # an attribute changed later: shown again
+    assert page_log.requests.count(f"{live_server}/feeds/ai-hardware.json") == 2
 
 
 def test_the_widget_passes_axe(

@@ -65,11 +65,22 @@ img{flex:none;display:block;width:80px;height:60px;object-fit:cover;border-radiu
     }
 
     connectedCallback() {
-      this.load();
+      this.schedule();
     }
 
-    attributeChangedCallback() {
-      if (this.isConnected) this.load();
+    attributeChangedCallback(name, before, after) {
+      if (before !== after) this.schedule();
+    }
+
+    // One load for everything that changed in this task: an upgraded element reports each of
+    // its attributes, then its connection, and each would be a fetch of its own.
+    schedule() {
+      if (this._scheduled) return;
+      this._scheduled = true;
+      queueMicrotask(() => {
+        this._scheduled = false;
+        if (this.isConnected) this.load();
+      });
     }
 
     async load() {
