@@ -33,6 +33,7 @@ class Hub:
         self.pings: list[dict[str, list[str]]] = []
         self.status = 204
         self.delay = 0.0
+        self.holding = 0  # pings received and not yet answered
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,7 +41,9 @@ class Hub:
                 length = int(self.headers.get("Content-Length", 0))
                 form = urllib.parse.parse_qs(self.rfile.read(length).decode())
                 if hub.delay:
+                    hub.holding += 1
                     time.sleep(hub.delay)
+                    hub.holding -= 1
                 hub.pings.append(form)
                 self.send_response(hub.status)
                 self.send_header("Content-Length", "0")
@@ -53,6 +56,9 @@ class Hub:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hub"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def server_busy(self) -> bool:
+        return self.holding > 0
 
     def topics(self) -> list[str]:
         return [ping["hub.topic"][0] for ping in self.pings]
@@ -359,3 +365,31 @@ def test_a_lock_file_that_cannot_be_opened_does_not_lose_changes(
     write_article(2, topics=["Fresh"])
     assert len(hub.wait_for(9)) == 9
     assert any("cannot open" in record.getMessage() for record in caplog.records)
+
+
+def test_a_hanging_hub_does_not_hold_up_a_stop(
+    seeds_dir: Path, tmp_path: Path, hub: Hub, write_article: WriteArticle
+) -> None:
+    """`feeds serve` stops promptly while a ping waits on a hub that does not answer."""
+    write_article(1)
+    hub.delay = 30.0
+    with socket_port() as port:
+        env = {**os.environ, "FEEDS_SNAPSHOT_DIR": str(tmp_path / "snap"), "FEEDS_HUB_URL": hub.url}
+        env["FEEDS_BASE_URL"] = BASE
+        command = [sys.executable, "-m", "feeds.cli", "serve", "--seeds-dir", str(seeds_dir), "--port", str(port)]
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert len(wait_for_workers(f"http://127.0.0.1:{port}", 2)) == 2
+            write_article(2, topics=["Brand New"])
+            deadline = time.monotonic() + 10
+            while not hub.server_busy():  # a ping is being held by the hub
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            started = time.monotonic()
+            server.terminate()
+            server.wait(timeout=10)
+            assert time.monotonic() - started < 3
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
