@@ -41,13 +41,14 @@ t0 = time.perf_counter()
 from pathlib import Path
 from feeds.catalog import Catalog
 from feeds.outputs import Outputs, RenderCache
+from feeds.query import FeedQuery
 base = rss()
 root, snap = Path(sys.argv[1]), Path(sys.argv[2])
 cat = Catalog(root, max_bytes=1 << 20, snapshot_dir=snap, jobs=int(sys.argv[3]))
 index = cat.index
 topic = max(index.topics.values(), key=lambda g: len(g.articles))
 now = time.time()
-body = Outputs('feeds').feed(index, topic, 'rss', 'https://b.example', now, 50, False).body
+body = Outputs('feeds').feed(index, [topic], 'rss', 'https://b.example', now, FeedQuery(50)).body
 first_feed = time.perf_counter() - t0
 gc.collect()
 n = len(index.site.articles)
@@ -59,7 +60,7 @@ if len(sys.argv) > 4:  # and then serving: every feed once in every format, its 
     outputs = Outputs('feeds', RenderCache(budget - budget // 4))
     for fmt in ('rss', 'atom', 'json'):
         for group in [index.site, *index.topics.values(), *index.providers.values()]:
-            outputs.feed(index, group, fmt, 'https://b.example', now, 50, False).gzipped
+            outputs.feed(index, [group], fmt, 'https://b.example', now, FeedQuery(50)).gzipped
     gc.collect()
     result["serving_bytes_per_article"] = (rss() - base) / n
 print(json.dumps(result))
@@ -97,6 +98,7 @@ from pathlib import Path
 from feedgen.feed import FeedGenerator
 from feeds.catalog import Catalog
 from feeds.outputs import Outputs, RenderCache
+from feeds.query import FeedQuery
 from feeds.rendering import syndication
 from feeds.rendering.content import article_html
 from feeds import model
@@ -110,7 +112,7 @@ picks = [rng.choice(slugs) for _ in range(int(sys.argv[3]))]
 
 def ours(slug, when):  # a fresh RenderCache: the feed itself is never cached
     t = time.perf_counter()
-    Outputs('feeds', RenderCache()).feed(index, index.topics[slug], 'rss', 'https://b.example', when, 50, False)
+    Outputs('feeds', RenderCache()).feed(index, [index.topics[slug]], 'rss', 'https://b.example', when, FeedQuery(50))
     return time.perf_counter() - t
 
 def reference(slug):  # straightforward: scan and sort per request, feedgen for the whole feed

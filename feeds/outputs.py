@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
+from operator import attrgetter
 
 from ._version import __version__
 from .index import Group, Index
 from .lru import ByteLRU
+from .query import FeedQuery, select
 from .rendering import FeedSpec, Format, Urls, render, render_opml
 from .rendering.spec import EPOCH
 from .rendering.urls import FORMAT_NAMES, MEDIA_TYPES
 
+_PUBLISHED = attrgetter("published_us")
 GENERATOR = f"feeds {__version__}"
 CHARSET = "; charset=utf-8"
 
@@ -118,42 +121,67 @@ class Outputs:
         # RSS <ttl> in whole minutes, as near Cache-Control's max-age as minutes go (none for 0)
         self.ttl = max(1, round(max_age / 60)) if max_age > 0 else None
 
-    def describe(self, group: Group) -> tuple[str, str]:
-        """Title and description of a group's feed."""
+    def describe(self, groups: Sequence[Group], query: FeedQuery | None = None) -> tuple[str, str]:
+        """Title and description of a feed of one group (or several topics), with its filter."""
+        group = groups[0]
+        what = query.describe() if query is not None else ""
         if group.kind == "site":
-            return self.site_title, f"Every article on {self.site_title}, newest first"
-        what = "about" if group.kind == "topic" else "from"
-        return f"{group.name} — {self.site_title}", f"Newest articles {what} {group.name} on {self.site_title}"
+            title = f"{self.site_title}: {what}" if what else self.site_title
+            return title, f"Every article on {self.site_title}, newest first"
+        name = " + ".join(g.name for g in groups)
+        kind = "about" if group.kind == "topic" else "from"
+        title = f"{name}: {what} — {self.site_title}" if what else f"{name} — {self.site_title}"
+        return title, f"Newest articles {kind} {', '.join(g.name for g in groups)} on {self.site_title}"
 
     @staticmethod
-    def feed_key(group: Group, fmt: Format, base_url: str, now: float, limit: int, explicit: bool) -> Hashable:
+    def feed_key(
+        groups: Sequence[Group], fmt: Format, base_url: str, now: float, query: FeedQuery, paging: bool = True
+    ) -> Hashable:
         """The render cache's key of a feed: what feed() renders it from."""
         # group.digest also covers the topic names the entries show (see index.Group.digest)
-        return ("feed", group.kind, group.slug, fmt, limit, explicit, base_url, group.digest, group.first_visible(now))
+        if len(groups) == 1:
+            group = groups[0]
+            return ("feed", group.kind, group.slug, fmt, query.canonical(), paging, base_url, group.digest,
+                    group.first_visible(now))  # fmt: skip
+        made = tuple((g.kind, g.slug, g.digest, g.first_visible(now)) for g in groups)
+        return ("feed", made, fmt, query.canonical(), paging, base_url)
 
     def feed(
-        self, index: Index, group: Group, fmt: Format, base_url: str, now: float, limit: int, explicit: bool
+        self,
+        index: Index,
+        groups: Sequence[Group],
+        fmt: Format,
+        base_url: str,
+        now: float,
+        query: FeedQuery,
+        paging: bool = True,
     ) -> Rendered:
-        key = self.feed_key(group, fmt, base_url, now, limit, explicit)
-        start = group.first_visible(now)
+        """One page of a feed of one group, or of several topics together (their union);
+        `paging` links the next page (not in the static export: a static host ignores queries,
+        so a next link there would show the first page again)."""
+        key = self.feed_key(groups, fmt, base_url, now, query, paging)
 
         def make() -> Rendered:
-            title, description = self.describe(group)
+            title, description = self.describe(groups, query)
+            articles, after = select(groups, query, now)
             spec = FeedSpec(
-                kind=group.kind,
-                slug=group.slug,
+                kind=groups[0].kind,
+                slug="+".join(g.slug for g in groups),
                 title=title,
                 description=description,
                 urls=Urls(base_url),
-                articles=group.articles[start : start + limit],
+                articles=articles,
                 topics_of=index.topics_of,
                 site_title=self.site_title,
                 generator=GENERATOR,
-                limit=limit if explicit else None,
+                query=query.canonical(),
+                first_query=query.canonical(cursor=False),
+                next_query=query._replace(cursor=after).canonical() if paging and after is not None else None,
+                id_query=query.canonical(cursor=False, limit=False),
                 hub=self.hub,
                 ttl=self.ttl if fmt == "rss" else None,
             )
-            newest = spec.articles[0].published if spec.articles else None
+            newest = max(articles, key=_PUBLISHED).published if articles else None
             link = (("Link", f'<{self.hub}>; rel="hub", <{spec.self_url(fmt)}>; rel="self"'),) if self.hub else ()
             return Rendered(render(spec, fmt), MEDIA_TYPES[fmt] + CHARSET, newest, shared_headers=link)
 

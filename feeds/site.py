@@ -77,7 +77,7 @@ def _asset(name: str) -> Callable[[], Rendered]:
 
 
 def _feed(state: FeedsState, route: tuple[str, str, str], base: str) -> Callable[[], Rendered]:
-    return lambda: find_feed(state, route, None, base)
+    return lambda: find_feed(state, route, {}, base, paging=False)  # no queries on a static host: no pages
 
 
 def _page(state: FeedsState, kind: str, slug: str, base: str) -> Callable[[], Rendered]:

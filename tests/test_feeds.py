@@ -96,7 +96,11 @@ def test_feed_metadata_comes_from_the_data(three: None, client: FlaskClient) -> 
     atom = parse_xml(client.get("/feeds/ai-hardware.atom").data)
     assert atom.findtext(f"{A}updated") == "2025-06-04T12:00:00+00:00"
     links = {link.get("rel"): link.get("href") for link in atom.findall(f"{A}link")}
-    assert links == {"self": f"{BASE}/feeds/ai-hardware.atom", "alternate": f"{BASE}/topics/ai-hardware"}
+    assert links == {
+        "self": f"{BASE}/feeds/ai-hardware.atom",
+        "alternate": f"{BASE}/topics/ai-hardware",
+        "first": f"{BASE}/feeds/ai-hardware.atom",  # RFC 5005: the newest page; one page, so no next
+    }
     assert atom.findtext(f"{A}generator").startswith("feeds ")
     feed = json.loads(client.get("/feeds/providers/news.example.json").data)
     assert feed["home_page_url"] == f"{BASE}/providers/news.example"

@@ -15,6 +15,7 @@ LAYERS = {
     "loading": 2,
     "snapshot": 3,
     "index": 3,
+    "query": 3,  # a feed request's parameters, applied to groups
     "catalog": 4,
     "rendering": 5,
     "outputs": 6,

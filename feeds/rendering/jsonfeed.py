@@ -78,6 +78,7 @@ def render_json(spec: FeedSpec) -> bytes:
         "home_page_url": spec.html_url,
         "feed_url": spec.self_url("json"),
         "description": spec.description,
+        **({"next_url": after} if (after := spec.next_url("json")) else {}),
         "authors": [{"name": spec.site_title, "url": spec.urls.page("site", "")}],
     }
     if spec.hub is not None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from operator import attrgetter
 from typing import TypeVar
 
 from ..lru import ByteLRU
@@ -17,6 +18,7 @@ from .urls import Format, Urls
 EPOCH = EPOCH_UTC  # `updated` of a feed with no items: from no clock
 
 _Entry = TypeVar("_Entry")
+_PUBLISHED = attrgetter("published_us")
 
 
 class EntryCache(ByteLRU[_Entry]):
@@ -89,17 +91,36 @@ class FeedSpec:
     topics_of: Callable[[Article], list[tuple[str, str]]]  # -> [(slug, display name)]
     site_title: str
     generator: str
-    limit: int | None = None  # set when the request chose a limit: part of the self URL
+    query: str = ""  # the canonical query string of this page (FeedQuery.canonical), "" for none
+    first_query: str | None = None  # that of the first page (no cursor)
+    next_query: str | None = None  # that of the next page, when there is one
+    id_query: str = ""  # the filters alone (no limit, no cursor): part of the feed's Atom id
     hub: str | None = None  # the WebSub hub every format names
     ttl: int | None = None  # RSS <ttl>, minutes: the same as Cache-Control's max-age
 
     @property
     def updated(self) -> datetime:
-        return self.articles[0].published if self.articles else EPOCH
+        # the newest shown (the first, but for sort=heat)
+        return max(self.articles, key=_PUBLISHED).published if self.articles else EPOCH
+
+    def _url(self, fmt: Format, query: str) -> str:
+        url = self.urls.feed(self.kind, self.slug, fmt)
+        return f"{url}?{query}" if query else url
 
     def self_url(self, fmt: Format) -> str:
-        url = self.urls.feed(self.kind, self.slug, fmt)
-        return f"{url}?limit={self.limit}" if self.limit is not None else url
+        return self._url(fmt, self.query)
+
+    def first_url(self, fmt: Format) -> str | None:
+        """RFC 5005's rel="first": the feed with the same filters, from its newest article."""
+        return None if self.first_query is None else self._url(fmt, self.first_query)
+
+    def next_url(self, fmt: Format) -> str | None:
+        """RFC 5005's rel="next": the page after this one, None on the last."""
+        return None if self.next_query is None else self._url(fmt, self.next_query)
+
+    def feed_id(self) -> str:
+        """The Atom id: one per feed (its filters), the same on every page and for every limit."""
+        return self._url("atom", self.id_query)
 
     @property
     def html_url(self) -> str:

@@ -34,6 +34,7 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
     updated: datetime
     hub: str | None = None
     ttl: int | None = None
+    paging: tuple[tuple[str, str], ...] = ()  # (rel, href): RFC 5005's first and next
 
     def extend_ns(self) -> dict[str, str]:
         return dict(_NAMESPACES)
@@ -46,11 +47,15 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
             etree.SubElement(channel, "ttl").text = str(self.ttl)
         if self.hub is not None:
             etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=self.hub, rel="hub")
+        for rel, href in self.paging:
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel)
         return feed
 
     def extend_atom(self, feed: Any) -> Any:
         if self.hub is not None:
             etree.SubElement(feed, f"{{{ATOM_NS}}}link", href=self.hub, rel="hub")
+        for rel, href in self.paging:
+            etree.SubElement(feed, f"{{{ATOM_NS}}}link", href=href, rel=rel)
         return feed
 
 
@@ -60,7 +65,9 @@ def _generator(spec: FeedSpec, fmt: Format) -> FeedGenerator:
     fg.feeds.updated = spec.updated
     fg.feeds.hub = spec.hub
     fg.feeds.ttl = spec.ttl
-    fg.id(spec.urls.feed(spec.kind, spec.slug, "atom") if fmt == "atom" else spec.html_url)  # one id per feed
+    first, after = spec.first_url(fmt), spec.next_url(fmt)
+    fg.feeds.paging = ((("first", first),) if first else ()) + ((("next", after),) if after else ())
+    fg.id(spec.feed_id() if fmt == "atom" else spec.html_url)  # one id per feed
     fg.title(spec.title)
     fg.description(spec.description) if fmt == "rss" else fg.subtitle(spec.description)
     fg.updated(spec.updated)

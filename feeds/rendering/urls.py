@@ -23,14 +23,14 @@ def feed_path(kind: str, slug: str, fmt: Format) -> str:
     ext = EXTENSIONS[fmt]
     if kind == "site":
         return f"/feed.{ext}"
-    if kind == "topic":
-        return f"/feeds/{quote(slug)}.{ext}"
+    if kind == "topic":  # several topics joined with "+": a combined feed (no topic slug has a "+")
+        return f"/feeds/{'+'.join(quote(part) for part in slug.split('+'))}.{ext}"
     return f"/feeds/providers/{quote(slug)}.{ext}"
 
 
 def page_path(kind: str, slug: str) -> str:
     """Path of the HTML page that matches a feed."""
-    if kind == "site":
+    if kind == "site" or (kind == "topic" and "+" in slug):  # a combined feed has no page: the home
         return "/"
     return f"/{'topics' if kind == 'topic' else 'providers'}/{quote(slug)}"
 

@@ -104,7 +104,7 @@ class FastPath:
 
     def _locate(self, environ: dict[str, Any]) -> Found | None:
         route = self.route(environ.get("PATH_INFO", ""))
-        if route is None:
+        if route is None or "+" in route[1]:  # combined feeds: Flask (the memo checks one group)
             return None
         query = environ.get("QUERY_STRING", "")
         limit: str | None = None
@@ -116,7 +116,7 @@ class FastPath:
             base = base_url(self.state, environ)
             if route is _OPML:
                 return None if limit is not None else locate_opml(self.state, base)
-            return locate_feed(self.state, route, limit, base)
+            return locate_feed(self.state, route, {} if limit is None else {"limit": limit}, base)
         except HttpProblem:
             return None
 

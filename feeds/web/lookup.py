@@ -4,7 +4,7 @@ share, so both find the same output for the same request, or the same reason it 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from werkzeug.wsgi import get_current_url
 from ..index import Group, Index
 from ..model import slugify
 from ..outputs import Rendered
+from ..query import MAX_TOPICS, FeedQuery, QueryError
 from ..rendering.urls import EXTENSIONS, FORMAT_NAMES, FORMAT_OF_EXTENSION, FORMATS, Format
 from . import FeedsState
 
@@ -75,6 +76,38 @@ def find_group(index: Index, kind: str, slug: str, now: float) -> Group:
     return group
 
 
+def find_groups(index: Index, kind: str, slug: str, now: float) -> list[Group]:
+    """The groups behind a slug: one, or for `a+b[+...]` (topics only) each of them, in slug
+    order; a 404 naming an unknown one, a 400 past MAX_TOPICS, and MovedTo when the slugs are
+    not in their canonical form (sorted, each once, each in its canonical spelling)."""
+    if kind != "topic" or "+" not in slug:
+        return [find_group(index, kind, slug, now)]
+    parts = slug.split("+")
+    if len(parts) > MAX_TOPICS:
+        raise HttpProblem(400, f"topics: expected at most {MAX_TOPICS} topics joined with '+', got {len(parts)}")
+    found: dict[str, Group] = {}
+    moved = False
+    for part in parts:
+        try:
+            group = find_group(index, kind, part, now)
+        except MovedTo as to:
+            group = index.topics[to.slug]
+            moved = True
+        found[group.slug] = group
+    canonical = sorted(found)
+    if moved or canonical != parts:
+        raise MovedTo("+".join(canonical))
+    return [found[s] for s in canonical]
+
+
+def feed_query(state: FeedsState, args: Mapping[str, str]) -> FeedQuery:
+    """The request's arguments -> a FeedQuery; a 400 naming the parameter when one is wrong."""
+    try:
+        return FeedQuery.from_args(args, state.settings.FEED_SIZE, state.settings.MAX_LIMIT)
+    except QueryError as wrong:
+        raise HttpProblem(400, str(wrong)) from None
+
+
 def feed_limit(state: FeedsState, raw: str | None) -> tuple[int, bool]:
     """?limit=N -> (items, explicit); a 400 saying why when N is not allowed."""
     if raw is None:
@@ -98,17 +131,21 @@ class Found:
     key: Hashable  # the render cache's key of `rendered`
 
 
-def locate_feed(state: FeedsState, route: FeedRoute, limit: str | None, base: str) -> Found:
-    """The rendered feed for (kind, slug, extension) and ?limit, from the cache when it is there."""
+def locate_feed(
+    state: FeedsState, route: FeedRoute, args: Mapping[str, str], base: str, *, paging: bool = True
+) -> Found:
+    """The rendered feed for (kind, slug, extension) and the request's arguments (limit,
+    filters, cursor; others ignored), from the cache when it is there. For a combined feed
+    `group` is its first topic: only the Flask views serve those, never the fast path's memo."""
     kind, slug, ext = route
     fmt = feed_format(ext)
     now = state.clock()
     index = state.catalog.index
-    group = index.site if kind == "site" else find_group(index, kind, slug, now)
-    items, explicit = feed_limit(state, limit)
-    rendered = state.outputs.feed(index, group, fmt, base, now, items, explicit)
-    key = state.outputs.feed_key(group, fmt, base, now, items, explicit)
-    return Found(rendered, index, group, group.first_visible(now), key)
+    groups = [index.site] if kind == "site" else find_groups(index, kind, slug, now)
+    query = feed_query(state, args)
+    rendered = state.outputs.feed(index, groups, fmt, base, now, query, paging)
+    key = state.outputs.feed_key(groups, fmt, base, now, query, paging)
+    return Found(rendered, index, groups[0], groups[0].first_visible(now), key)
 
 
 def locate_opml(state: FeedsState, base: str) -> Found:
@@ -118,8 +155,10 @@ def locate_opml(state: FeedsState, base: str) -> Found:
     return Found(rendered, index, index.site, index.site.first_visible(now), state.outputs.opml_key(index, base, now))
 
 
-def find_feed(state: FeedsState, route: FeedRoute, limit: str | None, base: str) -> Rendered:
-    return locate_feed(state, route, limit, base).rendered
+def find_feed(
+    state: FeedsState, route: FeedRoute, args: Mapping[str, str], base: str, *, paging: bool = True
+) -> Rendered:
+    return locate_feed(state, route, args, base, paging=paging).rendered
 
 
 def find_opml(state: FeedsState, base: str) -> Rendered:
@@ -134,9 +173,11 @@ __all__ = [
     "base_url",
     "feed_format",
     "feed_limit",
+    "feed_query",
     "feed_route",
     "find_feed",
     "find_group",
+    "find_groups",
     "find_opml",
     "locate_feed",
     "locate_opml",

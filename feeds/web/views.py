@@ -91,11 +91,11 @@ def _moved(path: str) -> Response:
 def _feed(route: FeedRoute) -> Response:
     state = _state()
     try:
-        return _send(find_feed(state, route, request.args.get("limit"), _base_url(state)))
+        return _send(find_feed(state, route, request.args, _base_url(state)))
     except MovedTo as moved:
         kind, _slug, ext = route
         folder = "/feeds/providers/" if kind == "provider" else "/feeds/"
-        return _moved(f"{folder}{quote(moved.slug)}.{ext}")
+        return _moved(f"{folder}{'+'.join(quote(part) for part in moved.slug.split('+'))}.{ext}")
 
 
 @bp.get("/feed.<ext>")

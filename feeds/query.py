@@ -1,0 +1,281 @@
+"""What a feed request asks for beyond its path: limit, filters, order and a paging cursor,
+checked once (FeedQuery.from_args), written back in one canonical form, and applied to groups."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import heapq
+import math
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from itertools import islice
+from typing import NamedTuple
+from urllib.parse import quote
+
+from .index import Group
+from .model import Article, micros
+
+PARAMETERS = ("cursor", "limit", "min_quality", "provider", "q", "since", "sort")  # sorted: the canonical order
+MAX_TOPICS = 8  # topics in one combined feed
+MAX_Q_WORDS = 8
+MAX_Q_CHARS = 200
+_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)*")
+
+
+class QueryError(ValueError):
+    """One parameter with a value we cannot use: `param: expected ..., got ...`."""
+
+    def __init__(self, param: str, expected: str, got: str) -> None:
+        shown = got if len(got) <= 40 else got[:39] + "…"
+        super().__init__(f"{param}: expected {expected}, got {shown!r}")
+        self.param = param
+
+
+class Cursor(NamedTuple):
+    """Where a page starts: just after the article with this sort position."""
+
+    published_us: int
+    id: str
+    heat: float | None = None  # only under sort=heat
+
+    def encode(self) -> str:
+        parts = [str(self.published_us), self.id]
+        if self.heat is not None:
+            parts.insert(0, repr(self.heat))
+        raw = "\n".join(parts).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _decode_cursor(raw: str, heat: bool) -> Cursor:
+    expected = "a cursor from a next link of this feed"
+    if not raw or len(raw) > 4096 or not re.fullmatch(r"[A-Za-z0-9_-]+", raw):
+        raise QueryError("cursor", expected, raw)
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise QueryError("cursor", expected, raw) from None
+    parts = text.split("\n")
+    try:
+        if heat and len(parts) == 3:
+            value = float(parts[0])
+            cursor = Cursor(int(parts[1]), parts[2], value if math.isfinite(value) else None)
+        elif not heat and len(parts) == 2:
+            cursor = Cursor(int(parts[0]), parts[1])
+        else:
+            raise ValueError(raw)
+    except ValueError:
+        raise QueryError("cursor", expected, raw) from None
+    if (heat and cursor.heat is None) or not cursor.id.startswith(("http://", "https://")) or cursor.encode() != raw:
+        raise QueryError("cursor", expected, raw)
+    return cursor
+
+
+def _parse_since(raw: str) -> int:
+    expected = "an ISO 8601 date or date-time (2026-11-30, 2026-11-30T09:00:00Z)"
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            when = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        elif 16 <= len(raw) <= 40 and raw[10:11] in ("T", "t", " "):
+            when = datetime.fromisoformat(raw)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+        else:
+            raise ValueError(raw)
+        return micros(when.astimezone(UTC))
+    except (ValueError, OverflowError):
+        raise QueryError("since", expected, raw) from None
+
+
+def _since_text(us: int) -> str:
+    seconds, fraction = divmod(us, 1_000_000)
+    when = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return when + (f".{fraction:06d}" if fraction else "") + "Z"
+
+
+def _words(raw: str) -> tuple[str, ...]:
+    if len(raw) > MAX_Q_CHARS:
+        raise QueryError("q", f"at most {MAX_Q_CHARS} characters", raw)
+    words = tuple(sorted(set(raw.casefold().split())))
+    if len(words) > MAX_Q_WORDS:
+        raise QueryError("q", f"at most {MAX_Q_WORDS} words", raw)
+    return words
+
+
+class FeedQuery(NamedTuple):
+    """A feed request's parameters, valid and normalised; its canonical query string is part of
+    the feed's self link and of its render-cache key. Unknown parameters never get here."""
+
+    limit: int
+    explicit_limit: bool = False  # ?limit= given: kept in the self link, as before filters
+    q: tuple[str, ...] = ()  # casefolded words, sorted, each must appear in the title or excerpt
+    since_us: int | None = None  # articles published at or after
+    min_quality: int = 0  # an article without quality counts as 0
+    heat: bool = False  # sort=heat: hottest first, then newest
+    provider: str | None = None  # a domain
+    cursor: Cursor | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], default_limit: int, max_limit: int) -> FeedQuery:
+        """Request arguments -> a FeedQuery; QueryError naming the first parameter that is wrong."""
+        limit, explicit = default_limit, False
+        raw = args.get("limit")
+        if raw is not None:
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= max_limit:
+                raise QueryError("limit", f"a whole number from 1 to {max_limit}", raw)
+            limit, explicit = int(raw), True
+        raw = args.get("q")
+        q = _words(raw) if raw is not None else ()
+        raw = args.get("since")
+        since = _parse_since(raw) if raw is not None else None
+        min_quality = 0
+        raw = args.get("min_quality")
+        if raw is not None:
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or int(raw) > 100:
+                raise QueryError("min_quality", "a whole number from 0 to 100", raw)
+            min_quality = int(raw)
+        heat = False
+        raw = args.get("sort")
+        if raw is not None:
+            if raw not in ("heat", "newest"):
+                raise QueryError("sort", "'heat' (hottest first) or 'newest' (the default)", raw)
+            heat = raw == "heat"
+        provider = None
+        raw = args.get("provider")
+        if raw is not None:
+            domain = raw.lower()
+            if len(domain) > 253 or not _DOMAIN.fullmatch(domain):
+                raise QueryError("provider", "a domain such as digitimes.com", raw)
+            provider = domain
+        raw = args.get("cursor")
+        cursor = _decode_cursor(raw, heat) if raw is not None else None
+        return cls(limit, explicit, q, since, min_quality, heat, provider, cursor)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.since_us is not None or self.min_quality or self.heat or self.provider)
+
+    def pairs(self, *, cursor: bool = True, limit: bool = True) -> list[tuple[str, str]]:
+        """(name, value) of each parameter that is not its default, in name order."""
+        out: list[tuple[str, str]] = []
+        if cursor and self.cursor is not None:
+            out.append(("cursor", self.cursor.encode()))
+        if limit and self.explicit_limit:
+            out.append(("limit", str(self.limit)))
+        if self.min_quality:
+            out.append(("min_quality", str(self.min_quality)))
+        if self.provider:
+            out.append(("provider", self.provider))
+        if self.q:
+            out.append(("q", " ".join(self.q)))
+        if self.since_us is not None:
+            out.append(("since", _since_text(self.since_us)))
+        if self.heat:
+            out.append(("sort", "heat"))
+        return out
+
+    def canonical(self, *, cursor: bool = True, limit: bool = True) -> str:
+        """The canonical query string, without its `?`: sorted, defaults dropped ("" when none)."""
+        return "&".join(f"{name}={quote(value, safe=':')}" for name, value in self.pairs(cursor=cursor, limit=limit))
+
+    def describe(self) -> str:
+        """What the filter is, for the feed title: `zebra, hottest first`."""
+        parts: list[str] = []
+        if self.q:
+            parts.append(" ".join(self.q))
+        if self.provider:
+            parts.append(f"from {self.provider}")
+        if self.since_us is not None:
+            parts.append(f"since {_since_text(self.since_us)}")
+        if self.min_quality:
+            parts.append(f"quality {self.min_quality}+")
+        if self.heat:
+            parts.append("hottest first")
+        return ", ".join(parts)
+
+    def after(self, article: Article) -> Cursor:
+        """The cursor of the page that follows one ending with `article`."""
+        return Cursor(article.published_us, article.id, float(article.heat or 0.0) if self.heat else None)
+
+
+def _newest_key(article: Article) -> tuple[int, str]:
+    return (-article.published_us, article.id)
+
+
+def _heat_key(article: Article) -> tuple[float, int, str]:
+    return (-(article.heat or 0.0), -article.published_us, article.id)
+
+
+def _union(groups: Sequence[Group], now: float, after: tuple[int, str] | None) -> Iterator[Article]:
+    """The visible articles of several groups, newest first, each once; only those that sort
+    after `after` (a page's start, found by bisection, not by a scan)."""
+    starts = [g.first_visible(now) for g in groups]
+    if after is not None:
+        starts = [max(s, bisect_right(g.articles, after, key=_newest_key)) for s, g in zip(starts, groups, strict=True)]
+    if len(groups) == 1:
+        yield from islice(groups[0].articles, starts[0], None)
+        return
+    streams = [islice(g.articles, s, None) for s, g in zip(starts, groups, strict=True)]
+    last = None
+    for article in heapq.merge(*streams, key=_newest_key):
+        if article.id != last:
+            last = article.id
+            yield article
+
+
+def _matcher(query: FeedQuery) -> Callable[[Article], bool] | None:
+    """A test of one article against the filters, None when there are none to apply."""
+    words, quality, provider = query.q, query.min_quality, query.provider
+    if not (words or quality or provider):
+        return None
+
+    def matches(article: Article) -> bool:
+        if provider is not None and (article.provider is None or article.provider.domain != provider):
+            return False
+        if quality and (article.quality or 0) < quality:
+            return False
+        if words:
+            detail = article.detail
+            text = f"{detail.title}\n{detail.excerpt}".casefold()
+            return all(word in text for word in words)
+        return True
+
+    return matches
+
+
+def select(groups: Sequence[Group], query: FeedQuery, now: float) -> tuple[tuple[Article, ...], Cursor | None]:
+    """The articles one page of the feed shows and the cursor of the next page (None on the last)."""
+    cursor = query.cursor
+    after = None if cursor is None or query.heat else (-cursor.published_us, cursor.id)
+    stream: Iterable[Article] = _union(groups, now, after)
+    since = query.since_us
+    if since is not None:  # newest first: everything after the first older one is older too
+        stream = _until_older(stream, since)
+    matches = _matcher(query)
+    if matches is not None:
+        stream = filter(matches, stream)
+    limit = query.limit
+    if query.heat:
+        ranked = sorted(stream, key=_heat_key)
+        start = 0
+        if cursor is not None:
+            start = bisect_right(ranked, (-(cursor.heat or 0.0), -cursor.published_us, cursor.id), key=_heat_key)
+        page = ranked[start : start + limit + 1]
+    else:
+        page = list(islice(stream, limit + 1))
+    shown = tuple(page[:limit])
+    more = len(page) > limit and bool(shown)
+    return shown, (query.after(shown[-1]) if more else None)
+
+
+def _until_older(stream: Iterable[Article], since: int) -> Iterator[Article]:
+    for article in stream:
+        if article.published_us < since:
+            return
+        yield article
+
+
+__all__ = ["MAX_TOPICS", "PARAMETERS", "Cursor", "FeedQuery", "QueryError", "select"]

@@ -1,0 +1,378 @@
+"""Filters, combined topics and paging (issue 14): each result set and order against the
+expected articles worked out here from the fixture data, canonical self links and ETags,
+the 400s, and every variant held to feedcheck's rules and feedparser."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import feedparser
+import pytest
+from flask.testing import FlaskClient
+
+from .conftest import WriteArticle, reload
+from .feedcheck import CHECKS, A, parse_xml
+
+BASE = "https://feeds.example"
+START = datetime(2025, 6, 1, tzinfo=UTC)
+EXT = {"rss": "xml", "atom": "atom", "json": "json"}
+COUNT = 30
+
+
+def _fields(n: int) -> dict[str, Any]:
+    """The fixture article n: dates with a tie (n = 10, 20, 30 share the date of n - 1),
+    three topics, two providers, some without quality or heat, some with 'zebra' in the text."""
+    hours = n - 1 if n % 10 == 0 else n
+    topics = [["AI Hardware"], ["Chips"], ["AI Hardware", "Chips"]][n % 3]
+    if n % 5 == 0:
+        topics = [*topics, "Robots"]
+    provider = (
+        {"name": "Example News", "domain": "news.example"} if n % 2 else {"name": "Other", "domain": "other.example"}
+    )
+    return {
+        "publishedDateTime": (START + timedelta(hours=hours)).isoformat().replace("+00:00", "Z"),
+        "topics": topics,
+        "provider": provider,
+        "quality": ... if n % 11 == 0 else (n * 37) % 101,
+        "heat": ... if n % 7 == 0 else (n * 53) % 97,
+        "title": f"Zebra crossing {n}" if n % 4 == 0 else f"Article number {n}",
+        "excerpt": f"A ZEBRA was seen ({n})." if n % 5 == 0 else f"Excerpt of article {n}.",
+        "related": ...,
+    }
+
+
+def _expected(n: int) -> dict[str, Any]:
+    f = _fields(n)
+    slugs = {t.lower().replace(" ", "-") for t in f["topics"]}
+    return {
+        "id": f"https://news.example/a/{n}",
+        "us": datetime.fromisoformat(f["publishedDateTime"]),
+        "topics": slugs,
+        "provider": f["provider"]["domain"],
+        "quality": None if f["quality"] is ... else f["quality"],
+        "heat": None if f["heat"] is ... else f["heat"],
+        "text": (f["title"] + "\n" + f["excerpt"]).casefold(),
+    }
+
+
+ARTICLES = [_expected(n) for n in range(1, COUNT + 1)]
+
+
+def _newest(a: dict[str, Any]) -> tuple[float, str]:
+    return (-a["us"].timestamp(), a["id"])
+
+
+def _hottest(a: dict[str, Any]) -> tuple[float, float, str]:
+    return (-(a["heat"] or 0), -a["us"].timestamp(), a["id"])
+
+
+def expected_ids(topics: set[str] | None, pick: Any = lambda a: True, heat: bool = False) -> list[str]:
+    chosen = [a for a in ARTICLES if (topics is None or a["topics"] & topics) and pick(a)]
+    return [a["id"] for a in sorted(chosen, key=_hottest if heat else _newest)]
+
+
+@pytest.fixture
+def corpus(write_article: WriteArticle) -> None:
+    for n in range(1, COUNT + 1):
+        write_article(n, **_fields(n))
+
+
+def ids_of(body: bytes, fmt: str) -> list[str]:
+    if fmt == "json":
+        return [item["id"] for item in json.loads(body)["items"]]
+    root = parse_xml(body)
+    if fmt == "rss":
+        return [item.findtext("guid") for item in root.iter("item")]
+    return [entry.findtext(f"{A}id") for entry in root.iter(f"{A}entry")]
+
+
+def links_of(body: bytes, fmt: str) -> dict[str, str]:
+    """rel -> href of the feed-level links (JSON: self is feed_url, next is next_url)."""
+    if fmt == "json":
+        feed = json.loads(body)
+        return {"self": feed["feed_url"], **({"next": feed["next_url"]} if "next_url" in feed else {})}
+    root = parse_xml(body)
+    parent = root.find("channel") if fmt == "rss" else root
+    return {link.get("rel"): link.get("href") for link in parent.findall(f"{A}link")}
+
+
+def fetch(client: FlaskClient, url: str, fmt: str) -> bytes:
+    """GET a feed that must pass every check with its self link equal to `url` (absolute)."""
+    response = client.get(url.removeprefix(BASE))
+    assert response.status_code == 200, (url, response.data[:300])
+    assert CHECKS[fmt](response.data, url) == [], url
+    if fmt != "json":
+        assert feedparser.parse(response.data).bozo == 0, url
+    return response.data
+
+
+FILTERS = [
+    ("q=zebra", lambda a: "zebra" in a["text"], False),
+    ("q=crossing%20zebra", lambda a: "zebra" in a["text"] and "crossing" in a["text"], False),
+    ("since=2025-06-01T20:00:00Z", lambda a: a["us"] >= datetime(2025, 6, 1, 20, tzinfo=UTC), False),
+    ("min_quality=50", lambda a: (a["quality"] or 0) >= 50, False),
+    ("provider=other.example", lambda a: a["provider"] == "other.example", False),
+    ("sort=heat", lambda a: True, True),
+    (
+        "min_quality=20&provider=news.example&q=zebra&sort=heat",
+        lambda a: (a["quality"] or 0) >= 20 and a["provider"] == "news.example" and "zebra" in a["text"],
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+@pytest.mark.parametrize(("query", "pick", "heat"), FILTERS, ids=[f[0] for f in FILTERS])
+def test_each_filter_picks_and_orders_the_expected_articles(
+    corpus: None, client: FlaskClient, fmt: str, query: str, pick: Any, heat: bool
+) -> None:
+    url = f"{BASE}/feeds/ai-hardware.{EXT[fmt]}?limit=500&{query}"
+    body = fetch(client, url, fmt)
+    assert ids_of(body, fmt) == expected_ids({"ai-hardware"}, pick, heat)
+    site = fetch(client, f"{BASE}/feed.{EXT[fmt]}?limit=500&{query}", fmt)
+    assert ids_of(site, fmt) == expected_ids(None, pick, heat)
+
+
+def test_a_filter_on_a_provider_feed(corpus: None, client: FlaskClient) -> None:
+    body = fetch(client, f"{BASE}/feeds/providers/other.example.json?q=zebra", "json")
+    assert ids_of(body, "json") == expected_ids(
+        None, lambda a: a["provider"] == "other.example" and "zebra" in a["text"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("?sort=heat&q=zebra", "?q=zebra&sort=heat"),
+        ("?q=zebra&sort=heat&utm_source=x&fbclid=1", "?q=zebra&sort=heat"),
+        ("?q=%20Zebra%20%20CROSSING%20zebra", "?q=crossing%20zebra"),
+        ("?since=2025-06-02", "?since=2025-06-02T00:00:00Z"),
+        ("?since=2025-06-02T02:00:00%2B02:00", "?since=2025-06-02T00:00:00Z"),
+        ("?since=2025-06-02T00:00:00", "?since=2025-06-02T00:00:00Z"),  # naive: UTC
+        ("?sort=newest&min_quality=0&q=", ""),  # defaults dropped
+        ("?provider=Other.Example&min_quality=007", "?min_quality=7&provider=other.example"),
+        ("?limit=5&sort=heat", "?limit=5&sort=heat"),
+    ],
+)
+def test_the_self_link_is_the_canonical_query(corpus: None, client: FlaskClient, given: str, canonical: str) -> None:
+    for fmt in ("rss", "atom", "json"):
+        response = client.get(f"/feeds/ai-hardware.{EXT[fmt]}{given}")
+        assert response.status_code == 200
+        url = f"{BASE}/feeds/ai-hardware.{EXT[fmt]}{canonical}"
+        assert links_of(response.data, fmt)["self"] == url
+        same = client.get(url.removeprefix(BASE))
+        assert same.data == response.data and same.headers["ETag"] == response.headers["ETag"]
+
+
+def test_parameter_order_and_unknown_parameters_change_nothing(corpus: None, client: FlaskClient) -> None:
+    one = client.get("/feeds/ai-hardware.xml?sort=heat&q=zebra")
+    two = client.get("/feeds/ai-hardware.xml?q=zebra&sort=heat")
+    three = client.get("/feeds/ai-hardware.xml?utm_campaign=a&q=zebra&sort=heat&_=123")
+    assert one.data == two.data == three.data
+    assert one.headers["ETag"] == two.headers["ETag"] == three.headers["ETag"]
+    plain = client.get("/feeds/ai-hardware.xml?utm_source=rss")
+    assert plain.data == client.get("/feeds/ai-hardware.xml").data
+    cached = client.get("/feeds/ai-hardware.xml?q=zebra&sort=heat", headers={"If-None-Match": one.headers["ETag"]})
+    assert cached.status_code == 304 and cached.headers["ETag"] == one.headers["ETag"]
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("", "AI Hardware — feeds"),
+        ("?sort=heat&q=zebra", "AI Hardware: zebra, hottest first — feeds"),
+        ("?provider=news.example&min_quality=60", "AI Hardware: from news.example, quality 60+ — feeds"),
+        ("?since=2025-06-02", "AI Hardware: since 2025-06-02T00:00:00Z — feeds"),
+    ],
+)
+def test_the_title_says_the_filter(corpus: None, client: FlaskClient, query: str, title: str) -> None:
+    rss = parse_xml(client.get(f"/feeds/ai-hardware.xml{query}").data)
+    assert rss.find("channel").findtext("title") == title
+    assert json.loads(client.get(f"/feeds/ai-hardware.json{query}").data)["title"] == title
+    assert json.loads(client.get(f"/feed.json{query}").data)["title"].startswith("feeds")
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_a_filter_that_matches_nothing_is_an_empty_feed(corpus: None, client: FlaskClient, fmt: str) -> None:
+    for query in (
+        "q=nothing-matches-this",
+        "since=2030-01-01T00:00:00Z",
+        "provider=nowhere.example",
+        "min_quality=100&q=crossing",
+    ):
+        body = fetch(client, f"{BASE}/feeds/ai-hardware.{EXT[fmt]}?{query}", fmt)
+        assert ids_of(body, fmt) == []
+        assert "next" not in links_of(body, fmt)
+
+
+def _cursor(*parts: str) -> str:
+    return base64.urlsafe_b64encode("\n".join(parts).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=0", "limit: expected a whole number from 1 to 500, got '0'"),
+        ("limit=x", "limit: expected a whole number from 1 to 500, got 'x'"),
+        ("min_quality=101", "min_quality: expected a whole number from 0 to 100, got '101'"),
+        ("min_quality=-1", "min_quality: expected a whole number from 0 to 100, got '-1'"),
+        ("min_quality=5.5", "min_quality: expected a whole number from 0 to 100, got '5.5'"),
+        ("sort=hot", "sort: expected 'heat' (hottest first) or 'newest' (the default), got 'hot'"),
+        ("since=yesterday", "since: expected an ISO 8601 date or date-time (2026-11-30, 2026-11-30T09:00:00Z), got"),
+        ("since=2025-13-01", "since: expected an ISO 8601 date or date-time"),
+        ("since=", "since: expected an ISO 8601 date or date-time"),
+        ("provider=not%20a%20domain", "provider: expected a domain such as digitimes.com, got 'not a domain'"),
+        ("provider=", "provider: expected a domain such as digitimes.com, got ''"),
+        ("q=" + "%20".join("abcdefghi"), "q: expected at most 8 words"),
+        ("q=" + "a" * 201, "q: expected at most 200 characters"),
+        ("cursor=", "cursor: expected a cursor from a next link of this feed, got ''"),
+        ("cursor=!!!", "cursor: expected a cursor from a next link of this feed, got '!!!'"),
+        ("cursor=abc", "cursor: expected a cursor from a next link of this feed, got 'abc'"),
+        (f"cursor={_cursor('12', 'not-a-url')}", "cursor: expected a cursor from a next link"),
+        (f"cursor={_cursor('x', 'https://news.example/a/1')}", "cursor: expected a cursor from a next link"),
+        (f"cursor={_cursor('1', 'https://news.example/a/1')}&sort=heat", "cursor: expected a cursor"),  # not heat's
+        (f"cursor={_cursor('5.0', '1', 'https://news.example/a/1')}", "cursor: expected a cursor"),  # heat's
+    ],
+)
+def test_every_invalid_value_is_a_400_naming_the_parameter(
+    corpus: None, client: FlaskClient, query: str, message: str
+) -> None:
+    for path in ("/feeds/ai-hardware.xml", "/feeds/ai-hardware+chips.json", "/feed.atom"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 400, (path, query)
+        assert response.get_data(as_text=True).startswith(message), response.get_data(as_text=True)
+
+
+# combined topics ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_combined_topics_are_the_union_newest_first_each_once(corpus: None, client: FlaskClient, fmt: str) -> None:
+    ext = EXT[fmt]
+    body = fetch(client, f"{BASE}/feeds/ai-hardware+robots.{ext}?limit=500", fmt)
+    assert ids_of(body, fmt) == expected_ids({"ai-hardware", "robots"})
+    body = fetch(client, f"{BASE}/feeds/ai-hardware+chips+robots.{ext}?limit=500", fmt)
+    assert ids_of(body, fmt) == expected_ids({"ai-hardware", "chips", "robots"})
+    assert len(ids_of(body, fmt)) == COUNT
+    body = fetch(client, f"{BASE}/feeds/chips+robots.{ext}?limit=500&q=zebra&sort=heat", fmt)
+    assert ids_of(body, fmt) == expected_ids({"chips", "robots"}, lambda a: "zebra" in a["text"], heat=True)
+
+
+def test_combined_titles_name_every_topic(corpus: None, client: FlaskClient) -> None:
+    feed = json.loads(client.get("/feeds/ai-hardware+chips.json?sort=heat").data)
+    assert feed["title"] == "AI Hardware + Chips: hottest first — feeds"
+    assert feed["home_page_url"] == f"{BASE}/"
+
+
+def test_combined_slugs_in_another_order_or_spelling_move_to_the_sorted_form(corpus: None, client: FlaskClient) -> None:
+    for path in ("/feeds/robots+chips.xml", "/feeds/Robots+chips.xml", "/feeds/chips+robots+chips.xml"):
+        response = client.get(path + "?q=zebra")
+        assert response.status_code == 301, path
+        assert response.headers["Location"].endswith("/feeds/chips+robots.xml?q=zebra")
+    assert client.get("/feeds/chips+chips.xml").headers["Location"].endswith("/feeds/chips.xml")
+
+
+def test_combined_feed_errors(corpus: None, client: FlaskClient) -> None:
+    response = client.get("/feeds/chips+unicorns.xml")
+    assert response.status_code == 404 and "'unicorns'" in response.get_data(as_text=True)
+    assert client.get("/feeds/chips++robots.xml").status_code == 404
+    many = "+".join(["chips"] * 9)
+    response = client.get(f"/feeds/{many}.xml")
+    assert response.status_code == 400
+    assert response.get_data(as_text=True).startswith("topics: expected at most 8 topics joined with '+', got 9")
+    assert client.get("/feeds/providers/news.example+other.example.xml").status_code == 404
+
+
+# paging ------------------------------------------------------------------------------------
+
+
+def walk(client: FlaskClient, url: str, fmt: str) -> tuple[list[str], list[str]]:
+    """Follow next links from `url` to the last page: (every id shown, every page URL)."""
+    seen: list[str] = []
+    pages: list[str] = []
+    first = url
+    while url:
+        pages.append(url)
+        assert len(pages) <= COUNT + 2, "next links loop"
+        body = fetch(client, url, fmt)
+        seen.extend(ids_of(body, fmt))
+        links = links_of(body, fmt)
+        if fmt != "json":
+            assert links["first"] == first
+        url = links.get("next", "")
+        if url:
+            assert dict(parse_qsl(urlsplit(url).query)).keys() >= {"cursor"}
+    return seen, pages
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+@pytest.mark.parametrize(
+    ("path", "query", "topics", "pick", "heat"),
+    [
+        ("/feeds/ai-hardware", "limit=4", {"ai-hardware"}, lambda a: True, False),
+        ("/feed", "limit=7", None, lambda a: True, False),  # pages end on the tied dates too
+        ("/feeds/ai-hardware", "limit=3&sort=heat", {"ai-hardware"}, lambda a: True, True),
+        ("/feeds/chips+robots", "limit=2&q=zebra", {"chips", "robots"}, lambda a: "zebra" in a["text"], False),
+        ("/feed", "limit=4&min_quality=30&sort=heat", None, lambda a: (a["quality"] or 0) >= 30, True),
+    ],
+)
+def test_following_next_shows_every_article_exactly_once(
+    corpus: None, client: FlaskClient, fmt: str, path: str, query: str, topics: Any, pick: Any, heat: bool
+) -> None:
+    seen, pages = walk(client, f"{BASE}{path}.{EXT[fmt]}?{query}", fmt)
+    assert seen == expected_ids(topics, pick, heat)
+    assert len(pages) > 1
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_a_page_keeps_its_articles_when_new_ones_arrive(
+    corpus: None, client: FlaskClient, write_article: WriteArticle, fmt: str
+) -> None:
+    ext = EXT[fmt]
+    first = fetch(client, f"{BASE}/feeds/ai-hardware.{ext}?limit=4", fmt)
+    second_url = links_of(first, fmt)["next"]
+    second = fetch(client, second_url, fmt)
+    write_article(100, **{**_fields(3), "publishedDateTime": "2025-06-05T00:00:00Z", "title": "Newest"})
+    write_article(101, **{**_fields(3), "publishedDateTime": "2025-06-01T00:30:00Z", "title": "Old one"})
+    reload(client)
+    again = fetch(client, second_url, fmt)
+    assert ids_of(again, fmt) == ids_of(second, fmt)
+    assert ids_of(fetch(client, f"{BASE}/feeds/ai-hardware.{ext}?limit=4", fmt), fmt)[0] == "https://news.example/a/100"
+    seen, _ = walk(client, f"{BASE}/feeds/ai-hardware.{ext}?limit=4", fmt)
+    assert sorted(seen) == sorted(
+        {*expected_ids({"ai-hardware"}), "https://news.example/a/100", "https://news.example/a/101"}
+    )
+    assert len(seen) == len(set(seen))
+
+
+def test_pages_are_cached_and_validated(corpus: None, client: FlaskClient) -> None:
+    first = client.get("/feeds/ai-hardware.atom?limit=4")
+    second_url = links_of(first.data, "atom")["next"].removeprefix(BASE)
+    second = client.get(second_url)
+    assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
+    again = client.get(second_url, headers={"If-None-Match": second.headers["ETag"]})
+    assert again.status_code == 304
+    assert "Last-Modified" in second.headers
+
+
+def test_the_last_page_has_no_next_and_plain_feeds_link_first(corpus: None, client: FlaskClient) -> None:
+    body = client.get("/feeds/ai-hardware.xml").data  # 20 articles, 50 a page
+    assert links_of(body, "rss") == {
+        "self": f"{BASE}/feeds/ai-hardware.xml",
+        "first": f"{BASE}/feeds/ai-hardware.xml",
+    }
+    assert "next_url" not in json.loads(client.get("/feeds/ai-hardware.json").data)
+
+
+def test_the_static_export_links_no_next_page(corpus: None, client: FlaskClient) -> None:
+    from feeds.web.lookup import find_feed
+
+    state = client.application.extensions["feeds"]
+    live = client.get("/feeds/ai-hardware.xml?limit=4").data
+    assert "next" in links_of(live, "rss")
+    exported = find_feed(state, ("topic", "ai-hardware", "xml"), {"limit": "4"}, BASE, paging=False).body
+    assert set(links_of(exported, "rss")) == {"self", "first"}
