@@ -228,6 +228,24 @@ def unpack_detail(packed: bytes) -> Detail:
         return Detail("")
 
 
+def search_text(packed: bytes) -> str:
+    """An article's title and excerpt, case-folded, one line apart: what `?q=` looks in. Inflates
+    only the start (they lead the packed text) and takes no turn in unpack_detail's cache, which
+    a scan of a whole topic would empty of the details a render is using."""
+    try:
+        head = zlib.decompressobj(wbits=_RAW_DEFLATE).decompress(packed, 2048)
+    except zlib.error:
+        head = b""  # unpack_detail gives its empty Detail
+    if head[:1] == b"\x1d" and head.count(b"\x1f") >= 2:
+        title, excerpt, _ = head[1:].split(b"\x1f", 2)
+        try:
+            return f"{title.decode()}\n{excerpt.decode()}".casefold()
+        except UnicodeDecodeError:
+            pass  # (never from pack_detail): the whole way, below
+    detail = unpack_detail(packed)
+    return f"{detail.title}\n{detail.excerpt}".casefold()
+
+
 def _split_detail(text: str) -> Detail:
     records = text[1:].split(_RECORD)
     title, excerpt, body, url, width, height = records[0].split(_FIELD)

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from .index import Group
-from .model import Article, micros
+from .model import Article, micros, search_text
 
 PARAMETERS = ("cursor", "limit", "min_quality", "provider", "q", "since", "sort")  # sorted: the canonical order
 MAX_TOPICS = 8  # topics in one combined feed
@@ -238,34 +238,51 @@ def _matcher(query: FeedQuery) -> Callable[[Article], bool] | None:
         if quality and (article.quality or 0) < quality:
             return False
         if words:
-            detail = article.detail
-            text = f"{detail.title}\n{detail.excerpt}".casefold()
+            text = search_text(article.packed)
             return all(word in text for word in words)
         return True
 
     return matches
 
 
+_RANKED: dict[tuple[str, str, str, int], tuple[Article, ...]] = {}  # a few groups' articles, hottest first
+_RANKED_GROUPS = 8  # bounded: each holds a pointer per article of its group (280 KB for 35,000)
+
+
+def _hottest(group: Group, now: float) -> tuple[Article, ...]:
+    """A group's visible articles hottest first, sorted once per group and data version (a sort of
+    35,000 articles costs about 100 ms; a page of them, with the order kept, well under 1 ms)."""
+    start = group.first_visible(now)
+    key = (group.kind, group.slug, group.digest, start)
+    found = _RANKED.get(key)
+    if found is None:
+        if len(_RANKED) >= _RANKED_GROUPS:
+            _RANKED.clear()
+        found = _RANKED[key] = tuple(sorted(group.articles[start:], key=_heat_key))
+    return found
+
+
 def select(groups: Sequence[Group], query: FeedQuery, now: float) -> tuple[tuple[Article, ...], Cursor | None]:
     """The articles one page of the feed shows and the cursor of the next page (None on the last)."""
-    cursor = query.cursor
-    after = None if cursor is None or query.heat else (-cursor.published_us, cursor.id)
-    stream: Iterable[Article] = _union(groups, now, after)
-    since = query.since_us
-    if since is not None:  # newest first: everything after the first older one is older too
-        stream = _until_older(stream, since)
-    matches = _matcher(query)
-    if matches is not None:
-        stream = filter(matches, stream)
-    limit = query.limit
+    cursor, since, limit = query.cursor, query.since_us, query.limit
+    stream: Iterable[Article]
     if query.heat:
-        ranked = sorted(stream, key=_heat_key)
+        ranked = _hottest(groups[0], now) if len(groups) == 1 else sorted(_union(groups, now, None), key=_heat_key)
         start = 0
         if cursor is not None:
             start = bisect_right(ranked, (-(cursor.heat or 0.0), -cursor.published_us, cursor.id), key=_heat_key)
-        page = ranked[start : start + limit + 1]
+        stream = islice(ranked, start, None)
+        if since is not None:
+            stream = (article for article in stream if article.published_us >= since)
     else:
-        page = list(islice(stream, limit + 1))
+        after = None if cursor is None else (-cursor.published_us, cursor.id)
+        stream = _union(groups, now, after)
+        if since is not None:  # newest first: everything after the first older one is older too
+            stream = _until_older(stream, since)
+    matches = _matcher(query)
+    if matches is not None:
+        stream = filter(matches, stream)
+    page = list(islice(stream, limit + 1))
     shown = tuple(page[:limit])
     more = len(page) > limit and bool(shown)
     return shown, (query.after(shown[-1]) if more else None)

@@ -14,6 +14,8 @@ import feedparser
 import pytest
 from flask.testing import FlaskClient
 
+from feeds.model import Detail, Image, Related, pack_detail, search_text
+
 from .conftest import WriteArticle, reload
 from .feedcheck import CHECKS, A, parse_xml
 
@@ -376,3 +378,21 @@ def test_the_static_export_links_no_next_page(corpus: None, client: FlaskClient)
     assert "next" in links_of(live, "rss")
     exported = find_feed(state, ("topic", "ai-hardware", "xml"), {"limit": "4"}, BASE, paging=False).body
     assert set(links_of(exported, "rss")) == {"self", "first"}
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        Detail("Zebra Crossing", "A ZEBRA was seen.", "body " * 1000, Image("https://img.example/a.jpg", 10, 20)),
+        Detail("Straße ÆØÅ " * 300, "Éxcerpt " * 400, "body"),  # past the first 2 KB inflated
+        Detail("", "", ""),
+        Detail("t", "e", "", None, (Related("r", ""),)),  # a related item without a URL: the JSON form
+        Detail("Title", "", "", Image("")),  # a lead image without a URL: the JSON form
+    ],
+)
+def test_search_text_is_the_casefolded_title_and_excerpt(detail: Detail) -> None:
+    assert search_text(pack_detail(detail)) == f"{detail.title}\n{detail.excerpt}".casefold()
+
+
+def test_search_text_of_packed_text_that_does_not_unpack() -> None:
+    assert search_text(b"not deflate at all \xff") == "\n"
