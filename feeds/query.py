@@ -8,10 +8,11 @@ import binascii
 import heapq
 import math
 import re
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
-from itertools import islice
+from itertools import accumulate, islice
 from typing import NamedTuple
 from urllib.parse import quote
 
@@ -226,18 +227,85 @@ def _union(groups: Sequence[Group], now: float, after: tuple[int, str] | None) -
             yield article
 
 
-def _matcher(query: FeedQuery) -> Callable[[Article], bool] | None:
+class _Texts(NamedTuple):
+    """A group's search text in one bytes: each article's search_text, UTF-8, then a NUL."""
+
+    articles: tuple[Article, ...]  # the group's, whose id()s the matches are: the very objects
+    blob: bytes
+    ends: array[int]  # the offset just past each article's text (its NUL), in the group's order
+
+
+_TEXTS: dict[tuple[str, str, str], _Texts] = {}
+_TEXT_BYTES = 32 << 20  # the most all kept search texts may hold; a larger group is scanned instead
+
+
+def _texts(group: Group) -> _Texts | None:
+    """The search text of a group, built once per data version (an inflate per article), kept
+    within _TEXT_BYTES; None for a group too big to keep."""
+    key = (group.kind, group.slug, group.digest)
+    found = _TEXTS.get(key)
+    if found is None or found.articles is not group.articles:  # (another index with the same data)
+        parts = [search_text(article.packed).encode() + b"\0" for article in group.articles]
+        ends = array("q", accumulate(map(len, parts)))
+        size = ends[-1] if ends else 0
+        if size > _TEXT_BYTES:
+            return None
+        if size + sum(len(t.blob) for t in _TEXTS.values()) > _TEXT_BYTES:
+            _TEXTS.clear()
+        found = _TEXTS[key] = _Texts(group.articles, b"".join(parts), ends)
+    return found
+
+
+def _containing(group: Group, words: tuple[str, ...]) -> set[int] | None:
+    """id() of each article of the group whose search text holds every word (found with
+    bytes.find over the group's text, a C loop, so a word in no article costs one pass);
+    None when the group's text is not kept."""
+    texts = _texts(group)
+    if texts is None:
+        return None
+    blob, ends = texts.blob, texts.ends
+    hits: set[int] | None = None
+    for word in words:
+        needle = word.encode()
+        found: set[int] = set()
+        at = blob.find(needle)
+        while at >= 0:
+            n = bisect_right(ends, at)
+            if at + len(needle) < ends[n]:  # inside the article's text, not across its NUL
+                found.add(n)
+                at = blob.find(needle, ends[n])
+            else:
+                at = blob.find(needle, at + 1)
+        hits = found if hits is None else hits & found
+        if not hits:
+            break
+    articles = group.articles
+    return {id(articles[n]) for n in hits or ()}
+
+
+def _matcher(query: FeedQuery, groups: Sequence[Group]) -> Callable[[Article], bool] | None:
     """A test of one article against the filters, None when there are none to apply."""
     words, quality, provider = query.q, query.min_quality, query.provider
     if not (words or quality or provider):
         return None
+    allowed: set[int] | None = None
+    if words:
+        for group in groups:
+            found = _containing(group, words)
+            if found is None:
+                allowed = None
+                break
+            allowed = found if allowed is None else allowed | found
+    scan = bool(words) and allowed is None
 
     def matches(article: Article) -> bool:
+        if allowed is not None and id(article) not in allowed:
+            return False
         if provider is not None and (article.provider is None or article.provider.domain != provider):
             return False
         if quality and (article.quality or 0) < quality:
             return False
-        if words:
+        if scan:
             text = search_text(article.packed)
             return all(word in text for word in words)
         return True
@@ -245,7 +313,7 @@ def _matcher(query: FeedQuery) -> Callable[[Article], bool] | None:
     return matches
 
 
-_RANKED: dict[tuple[str, str, str, int], tuple[Article, ...]] = {}  # a few groups' articles, hottest first
+_RANKED: dict[tuple[str, str, str, int], tuple[tuple[Article, ...], tuple[Article, ...]]] = {}
 _RANKED_GROUPS = 8  # bounded: each holds a pointer per article of its group (280 KB for 35,000)
 
 
@@ -255,11 +323,11 @@ def _hottest(group: Group, now: float) -> tuple[Article, ...]:
     start = group.first_visible(now)
     key = (group.kind, group.slug, group.digest, start)
     found = _RANKED.get(key)
-    if found is None:
+    if found is None or found[0] is not group.articles:  # (another index with the same data)
         if len(_RANKED) >= _RANKED_GROUPS:
             _RANKED.clear()
-        found = _RANKED[key] = tuple(sorted(group.articles[start:], key=_heat_key))
-    return found
+        found = _RANKED[key] = (group.articles, tuple(sorted(group.articles[start:], key=_heat_key)))
+    return found[1]
 
 
 def select(groups: Sequence[Group], query: FeedQuery, now: float) -> tuple[tuple[Article, ...], Cursor | None]:
@@ -279,7 +347,7 @@ def select(groups: Sequence[Group], query: FeedQuery, now: float) -> tuple[tuple
         stream = _union(groups, now, after)
         if since is not None:  # newest first: everything after the first older one is older too
             stream = _until_older(stream, since)
-    matches = _matcher(query)
+    matches = _matcher(query, groups)
     if matches is not None:
         stream = filter(matches, stream)
     page = list(islice(stream, limit + 1))

@@ -396,3 +396,25 @@ def test_search_text_is_the_casefolded_title_and_excerpt(detail: Detail) -> None
 
 def test_search_text_of_packed_text_that_does_not_unpack() -> None:
     assert search_text(b"not deflate at all \xff") == "\n"
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["search text kept", "scanned"])
+def test_q_finds_the_same_articles_from_the_kept_text_and_by_a_scan(
+    corpus: None, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, kept: bool
+) -> None:
+    from feeds import query
+
+    if not kept:
+        monkeypatch.setattr(query, "_TEXT_BYTES", 0)  # every group too big to keep: each article inflated
+    monkeypatch.setattr(query, "_TEXTS", {})
+    for q, pick in [
+        ("zebra", lambda a: "zebra" in a["text"]),
+        ("ZEBRA%20seen", lambda a: "zebra" in a["text"] and "seen" in a["text"]),
+        ("number%201", lambda a: "number" in a["text"] and "1" in a["text"]),  # words, not a phrase; 1 in 10
+        ("%00", lambda a: False),  # the separator of the kept text matches nothing
+        ("1.%00excerpt", lambda a: False),  # nor does a word across two articles
+    ]:
+        for path, topics in (("/feeds/ai-hardware", {"ai-hardware"}), ("/feeds/chips+robots", {"chips", "robots"})):
+            body = client.get(f"{path}.json?limit=500&q={q}").data
+            assert ids_of(body, "json") == expected_ids(topics, pick), (path, q)
+    assert bool(query._TEXTS) == kept
