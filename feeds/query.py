@@ -236,7 +236,7 @@ class _Texts(NamedTuple):
 
 
 _TEXTS: dict[tuple[str, str, str], _Texts] = {}
-_TEXT_BYTES = 32 << 20  # the most all kept search texts may hold; a larger group is scanned instead
+_TEXT_BYTES = 12 << 20  # all kept texts: 150 B an article at 80,000 (the 1.5 KB target); a bigger group is scanned
 
 
 def _texts(group: Group) -> _Texts | None:
