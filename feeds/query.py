@@ -210,12 +210,16 @@ def _heat_key(article: Article) -> tuple[float, int, str]:
     return (-(article.heat or 0.0), -article.published_us, article.id)
 
 
+def _start(group: Group, now: float, after: tuple[int, str] | None) -> int:
+    """Index of the first visible article of a group that sorts after `after` (newest first)."""
+    start = group.first_visible(now)
+    return start if after is None else max(start, bisect_right(group.articles, after, key=_newest_key))
+
+
 def _union(groups: Sequence[Group], now: float, after: tuple[int, str] | None) -> Iterator[Article]:
     """The visible articles of several groups, newest first, each once; only those that sort
     after `after` (a page's start, found by bisection, not by a scan)."""
-    starts = [g.first_visible(now) for g in groups]
-    if after is not None:
-        starts = [max(s, bisect_right(g.articles, after, key=_newest_key)) for s, g in zip(starts, groups, strict=True)]
+    starts = [_start(g, now, after) for g in groups]
     if len(groups) == 1:
         yield from islice(groups[0].articles, starts[0], None)
         return
@@ -283,9 +287,36 @@ def _containing(group: Group, words: tuple[str, ...]) -> set[int] | None:
     return {id(articles[n]) for n in hits or ()}
 
 
-def _matcher(query: FeedQuery, groups: Sequence[Group]) -> Callable[[Article], bool] | None:
+def _walk(texts: _Texts, words: tuple[str, ...], start: int) -> Iterator[Article]:
+    """The articles from index `start` on, in the group's order, whose kept text holds every
+    word: for each word its next occurrence (bytes.find), and a jump to the furthest one's
+    article until all are in one. A word in no article ends it at once; a page stops it early."""
+    blob, ends, articles = texts.blob, texts.ends, texts.articles
+    needles = [word.encode() for word in words]
+    n, count = start, len(ends)
+    while n < count:
+        lo = ends[n - 1] if n else 0
+        far = n
+        for needle in needles:
+            at = blob.find(needle, lo)
+            while at >= 0:
+                m = bisect_right(ends, at, n)
+                if at + len(needle) < ends[m]:  # inside article m's text, not across its NUL
+                    break
+                at = blob.find(needle, at + 1)
+            if at < 0:
+                return
+            far = max(far, m)
+        if far == n:
+            yield articles[n]
+            n += 1
+        else:
+            n = far
+
+
+def _matcher(query: FeedQuery, groups: Sequence[Group], words_done: bool = False) -> Callable[[Article], bool] | None:
     """A test of one article against the filters, None when there are none to apply."""
-    words, quality, provider = query.q, query.min_quality, query.provider
+    words, quality, provider = () if words_done else query.q, query.min_quality, query.provider
     if not (words or quality or provider):
         return None
     allowed: set[int] | None = None
@@ -334,6 +365,7 @@ def select(groups: Sequence[Group], query: FeedQuery, now: float) -> tuple[tuple
     """The articles one page of the feed shows and the cursor of the next page (None on the last)."""
     cursor, since, limit = query.cursor, query.since_us, query.limit
     stream: Iterable[Article]
+    texts = None
     if query.heat:
         ranked = _hottest(groups[0], now) if len(groups) == 1 else sorted(_union(groups, now, None), key=_heat_key)
         start = 0
@@ -344,10 +376,14 @@ def select(groups: Sequence[Group], query: FeedQuery, now: float) -> tuple[tuple
             stream = (article for article in stream if article.published_us >= since)
     else:
         after = None if cursor is None else (-cursor.published_us, cursor.id)
-        stream = _union(groups, now, after)
+        texts = _texts(groups[0]) if query.q and len(groups) == 1 else None
+        if texts is not None:  # one group in its own order: walk its kept text, page by page
+            stream = _walk(texts, query.q, _start(groups[0], now, after))
+        else:
+            stream = _union(groups, now, after)
         if since is not None:  # newest first: everything after the first older one is older too
             stream = _until_older(stream, since)
-    matches = _matcher(query, groups)
+    matches = _matcher(query, groups, words_done=texts is not None)
     if matches is not None:
         stream = filter(matches, stream)
     page = list(islice(stream, limit + 1))

@@ -319,6 +319,19 @@ def walk(client: FlaskClient, url: str, fmt: str) -> tuple[list[str], list[str]]
         ("/feed", "limit=7", None, lambda a: True, False),  # pages end on the tied dates too
         ("/feeds/ai-hardware", "limit=3&sort=heat", {"ai-hardware"}, lambda a: True, True),
         ("/feeds/chips+robots", "limit=2&q=zebra", {"chips", "robots"}, lambda a: "zebra" in a["text"], False),
+        ("/feeds/ai-hardware", "limit=2&q=zebra", {"ai-hardware"}, lambda a: "zebra" in a["text"], False),
+        (
+            "/feed",
+            "limit=3&min_quality=10&q=e%20zebra&since=2025-06-01T08:00:00Z",
+            None,
+            lambda a: (
+                (a["quality"] or 0) >= 10
+                and "zebra" in a["text"]
+                and "e" in a["text"]
+                and a["us"] >= datetime(2025, 6, 1, 8, tzinfo=UTC)
+            ),
+            False,
+        ),
         ("/feed", "limit=4&min_quality=30&sort=heat", None, lambda a: (a["quality"] or 0) >= 30, True),
     ],
 )
