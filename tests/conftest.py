@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from feeds import create_app
-from feeds.web.http import accepts_gzip, http_date
+from feeds.web.http import forget_memos
 
 SAMPLE_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 NOW = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
@@ -70,10 +70,9 @@ def _snapshots_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_header_memos() -> None:
-    """Every test parses the header values it sends, whichever test sent them first (so mutmut,
-    which records the tests that reach each function, sees all of them)."""
-    accepts_gzip.cache_clear()
-    http_date.cache_clear()
+    """Every test parses the header values it sends and formats its Expires, whichever test did
+    so first (so mutmut, which records the tests that reach each function, sees all of them)."""
+    forget_memos()
 
 
 @pytest.fixture

@@ -175,6 +175,23 @@ def test_head_has_the_get_headers_and_no_body(corpus: None, client: FlaskClient,
     assert not_modified.headers["ETag"] == etag
 
 
+def spelled_as_http_does(name: str) -> bool:
+    """Cache-Control, ETag, X-Content-Type-Options: as RFC 9110 and HTTP/1.1 servers write them."""
+    return name == "ETag" or name == "-".join(part.capitalize() for part in name.split("-"))
+
+
+def test_header_names_are_spelled_as_http_spells_them(app: Flask, corpus: None) -> None:
+    reload(app.test_client())
+    for client in (app.test_client(), flask_only(app)):  # the fast path for feeds, and Flask
+        for url in OUTPUTS:
+            ok = client.get(url, headers={"Accept-Encoding": "gzip"})
+            not_modified = client.get(url, headers={"If-None-Match": ok.headers["ETag"]})
+            for response in (ok, not_modified):
+                names = [name for name, _ in response.headers.to_wsgi_list()]
+                assert {"Cache-Control", "Expires", "ETag"} <= set(names), (url, names)
+                assert all(spelled_as_http_does(name) for name in names), (url, names)
+
+
 def test_feeds_are_never_html_and_errors_are_plain(corpus: None, client: FlaskClient) -> None:
     for url in FEEDS:
         for accept in ("text/html", "*/*", "application/json"):

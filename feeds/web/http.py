@@ -6,7 +6,6 @@ of them answer with the same bytes and the same headers.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
@@ -19,7 +18,6 @@ _GZIP_NAMES = frozenset(("gzip", "x-gzip", "*"))
 # The second a response is sent, put in the WSGI environ by the server wrapper that writes the
 # Date header (server.Dated), so that Expires is exactly Date plus max-age.
 SECOND = "feeds.second"
-_expires_memo: tuple[int, tuple[str, str]] = (-1, ("Expires", ""))
 
 
 def _accepts_gzip(accept_encoding: str) -> bool:
@@ -90,6 +88,18 @@ def is_fresh(rendered: Rendered, if_none_match: str | None, if_modified_since: s
     return if_modified_since is not None and not_modified_since(if_modified_since, rendered)
 
 
+class _ExpiresAt(dict[int, tuple[str, str]]):
+    """The Expires header for one second, formatted once: the answers sent in the same second share it."""
+
+    def __missing__(self, at: int) -> tuple[str, str]:
+        self.clear()  # one entry: the next second takes the place of the last
+        header = self[at] = ("Expires", formatdate(at, usegmt=True))
+        return header
+
+
+_EXPIRES = _ExpiresAt()
+
+
 def respond(
     rendered: Rendered,
     *,
@@ -98,30 +108,29 @@ def respond(
     if_modified_since: str | None,
     head: bool,
     max_age: int,
-    second: int | None = None,
+    second: int,
 ) -> tuple[int, Headers, bytes]:
     """The whole answer for one rendered output: 200 or 304.
 
     A 304 carries the caching and CORS headers of the 200 (Cache-Control, Expires, ETag, Vary,
     Access-Control-Allow-Origin); like RFC 9110 15.4.5 advises when there is an ETag, it leaves
     out Last-Modified and the content headers. HEAD gets the 200's headers and no body.
-    `second` is when the answer is sent (now, when not given): Expires is that plus max-age.
+    `second` is when the answer is sent: Expires is that plus max-age.
     """
     use_gzip = accept_encoding is not None and accepts_gzip(accept_encoding)  # no header: identity
     headers = rendered.headers(use_gzip, max_age)
-    expires = expires_header(int(time.time()) if second is None else second, max_age)
+    expires = _EXPIRES[second + max_age]
     if is_fresh(rendered, if_none_match, if_modified_since):
         return 304, [*headers.not_modified, expires], b""
     return 200, [*headers.ok, expires], b"" if head else (rendered.gzipped if use_gzip else rendered.body)
 
 
-def expires_header(second: int, max_age: int) -> tuple[str, str]:
-    """("Expires", the HTTP date max_age seconds after `second`), formatted once a second."""
-    global _expires_memo
-    at = second + max_age
-    if _expires_memo[0] != at:
-        _expires_memo = (at, ("Expires", formatdate(at, usegmt=True)))
-    return _expires_memo[1]
+def forget_memos() -> None:
+    """Empty the memos of header values and Expires (each test starts without them, so that the
+    tests that reach the code behind a memo are all seen reaching it)."""
+    accepts_gzip.cache_clear()
+    http_date.cache_clear()
+    _EXPIRES.clear()
 
 
 __all__ = [
@@ -129,7 +138,7 @@ __all__ = [
     "Headers",
     "accepts_gzip",
     "etag_matches",
-    "expires_header",
+    "forget_memos",
     "http_date",
     "is_fresh",
     "not_modified_since",
