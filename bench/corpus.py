@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import random
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -186,6 +188,17 @@ def write_corpus(out: Path, count: int, seed: int = 1) -> Path:
         name, text = corpus.article(i)
         (out / name).write_text(text, encoding="utf-8")
     return out
+
+
+def cached_corpus(folder: Path, count: int) -> Path:
+    """The corpus of `count` articles kept in folder/<count> (bench/corpus/<count>), written
+    once and again only when its file count is off; the benchmarks share it."""
+    corpus = folder / str(count)
+    if not corpus.is_dir() or len(os.listdir(corpus)) != count:
+        shutil.rmtree(corpus, ignore_errors=True)
+        print(f"writing {count} articles to {corpus} ...", flush=True)
+        write_corpus(corpus, count)
+    return corpus
 
 
 def main() -> None:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.corpus import write_corpus
+from bench.corpus import cached_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 20.0
@@ -37,11 +36,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT / "bench" / "corpus")
     parser.add_argument("--queries", type=int, default=300, help="different queries of each kind")
     args = parser.parse_args()
-    corpus: Path = args.corpus / str(args.count)
-    if not corpus.is_dir() or len(os.listdir(corpus)) != args.count:
-        shutil.rmtree(corpus, ignore_errors=True)
-        print(f"writing {args.count} articles to {corpus} ...", flush=True)
-        write_corpus(corpus, args.count)
+    corpus = cached_corpus(args.corpus, args.count)
 
     from feeds.catalog import Catalog
     from feeds.outputs import Outputs, RenderCache

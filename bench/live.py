@@ -21,7 +21,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from bench.corpus import write_corpus
+from bench.corpus import cached_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -209,11 +209,7 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=200)
     parser.add_argument("--cache-mb", type=int, default=32, help="FEEDS_CACHE_MB for the memory while serving")
     args = parser.parse_args()
-    corpus: Path = args.corpus / str(args.count)
-    if not corpus.is_dir() or len(os.listdir(corpus)) != args.count:
-        shutil.rmtree(corpus, ignore_errors=True)
-        print(f"writing {args.count} articles to {corpus} ...", flush=True)
-        write_corpus(corpus, args.count)
+    corpus = cached_corpus(args.corpus, args.count)
     jobs = str(os.cpu_count() or 1)
     with tempfile.TemporaryDirectory() as tmp:
         cold, ref, warm = [], [], []

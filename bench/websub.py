@@ -42,7 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import Corpus, write_corpus
+from bench.corpus import Corpus, cached_corpus
 from feeds.model import slugify
 from feeds.rendering.urls import FORMATS, Urls
 
@@ -83,16 +83,6 @@ class Hub:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def cached_corpus(folder: Path, count: int) -> Path:
-    """bench.live's corpus cache: bench/corpus/<count>, written once by bench.corpus."""
-    corpus = folder / str(count)
-    if not corpus.is_dir() or len(os.listdir(corpus)) != count:
-        shutil.rmtree(corpus, ignore_errors=True)
-        print(f"writing {count} articles to {corpus} ...", flush=True)
-        write_corpus(corpus, count)
-    return corpus
 
 
 def free_port() -> int:
