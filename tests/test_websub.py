@@ -12,6 +12,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -185,44 +186,40 @@ def test_without_a_base_url_the_hub_is_not_notified(
 def test_two_workers_notify_once(seeds_dir: Path, tmp_path: Path, hub: Hub, write_article: WriteArticle) -> None:
     """Under `feeds serve` with two workers that each follow the folder, the hub hears each URL once."""
     write_article(1)
-    with socket_port() as port:
-        env = {**os.environ, "FEEDS_SNAPSHOT_DIR": str(tmp_path / "snap"), "FEEDS_HUB_URL": hub.url}
-        env["FEEDS_BASE_URL"] = BASE
-        command = [sys.executable, "-m", "feeds.cli", "serve", "--seeds-dir", str(seeds_dir), "--port", str(port)]
-        server = subprocess.Popen(
-            [*command, "--workers", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            workers = wait_for_workers(f"http://127.0.0.1:{port}", 2)
-            assert len(workers) == 2
-            write_article(2, topics=["Brand New"])
-            expected = feed_urls("/feed", "/feeds/brand-new", "/feeds/providers/news.example")
-            hub.wait_for(len(expected))
-            time.sleep(1.0)  # time for a second worker's pings, were it to send them
-            assert sorted(hub.topics()) == sorted(expected)
-            started = time.monotonic()
-            server.terminate()
-            server.wait(timeout=10)
-            assert time.monotonic() - started < 5
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait()
+    with serving_with(hub, seeds_dir, tmp_path) as server:
+        write_article(2, topics=["Brand New"])
+        expected = feed_urls("/feed", "/feeds/brand-new", "/feeds/providers/news.example")
+        hub.wait_for(len(expected))
+        time.sleep(1.0)  # time for a second worker's pings, were it to send them
+        assert sorted(hub.topics()) == sorted(expected)
+        started = time.monotonic()
+        server.terminate()
+        server.wait(timeout=10)
+        assert time.monotonic() - started < 5
 
 
-class socket_port:
-    def __enter__(self) -> int:
-        import socket
+@contextmanager
+def serving_with(hub: Hub, seeds_dir: Path, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`feeds serve --workers 2` notifying `hub`, once both workers answer while following the
+    folder; killed at the end if the test did not stop it."""
+    import socket
 
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return int(sock.getsockname()[1])
-
-    def __exit__(self, *exc: object) -> None:
-        pass
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {**os.environ, "FEEDS_SNAPSHOT_DIR": str(tmp_path / "snap"), "FEEDS_HUB_URL": hub.url}
+    env["FEEDS_BASE_URL"] = BASE
+    command = [sys.executable, "-m", "feeds.cli", "serve", "--seeds-dir", str(seeds_dir), "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert len(wait_for_workers(f"http://127.0.0.1:{port}", 2)) == 2
+        yield server
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
 
 
 def wait_for_workers(base: str, count: int, within: float = 30.0) -> set[int]:
@@ -373,23 +370,13 @@ def test_a_hanging_hub_does_not_hold_up_a_stop(
     """`feeds serve` stops promptly while a ping waits on a hub that does not answer."""
     write_article(1)
     hub.delay = 30.0
-    with socket_port() as port:
-        env = {**os.environ, "FEEDS_SNAPSHOT_DIR": str(tmp_path / "snap"), "FEEDS_HUB_URL": hub.url}
-        env["FEEDS_BASE_URL"] = BASE
-        command = [sys.executable, "-m", "feeds.cli", "serve", "--seeds-dir", str(seeds_dir), "--port", str(port)]
-        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            assert len(wait_for_workers(f"http://127.0.0.1:{port}", 2)) == 2
-            write_article(2, topics=["Brand New"])
-            deadline = time.monotonic() + 10
-            while not hub.server_busy():  # a ping is being held by the hub
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
-            started = time.monotonic()
-            server.terminate()
-            server.wait(timeout=10)
-            assert time.monotonic() - started < 3
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait()
+    with serving_with(hub, seeds_dir, tmp_path) as server:
+        write_article(2, topics=["Brand New"])
+        deadline = time.monotonic() + 10
+        while not hub.server_busy():  # a ping is being held by the hub
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        started = time.monotonic()
+        server.terminate()
+        server.wait(timeout=10)
+        assert time.monotonic() - started < 3
