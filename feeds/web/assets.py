@@ -10,7 +10,7 @@ from ..outputs import Rendered
 from . import policy
 
 STATIC = Path(__file__).resolve().parent / "static"
-MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 
 
 @functools.cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections import Counter
@@ -19,7 +18,7 @@ from ..index import Group, Index
 from ..outputs import Rendered, visible_groups
 from ..rendering.urls import FORMAT_NAMES, FORMATS, MEDIA_TYPES, Urls, feed_path, page_path
 from . import FeedsState, policy
-from .assets import STATIC, asset
+from .assets import asset
 from .http import SECOND, respond
 from .lookup import FeedRoute, HttpProblem, MovedTo, base_url, feed_route, find_feed, find_group, find_opml
 
@@ -317,10 +316,11 @@ def providers_index() -> Response:
     return _send(index_page(state, "provider", _base_url(state)))
 
 
-@functools.cache
 def favicon() -> Rendered:
     """The pages' icon (without one, browsers ask for /favicon.ico and log its 404)."""
-    return Rendered((STATIC / "favicon.svg").read_bytes(), "image/svg+xml", None, policy.ASSET)
+    found = asset("favicon.svg")
+    assert found is not None  # shipped with the package
+    return found
 
 
 @bp.get("/favicon.svg")
