@@ -186,7 +186,7 @@ def test_without_a_base_url_the_hub_is_not_notified(
 def test_two_workers_notify_once(seeds_dir: Path, tmp_path: Path, hub: Hub, write_article: WriteArticle) -> None:
     """Under `feeds serve` with two workers that each follow the folder, the hub hears each URL once."""
     write_article(1)
-    with serving_with(hub, seeds_dir, tmp_path) as server:
+    with serving_with(hub.url, seeds_dir, tmp_path / "snap") as (server, _):
         write_article(2, topics=["Brand New"])
         expected = feed_urls("/feed", "/feeds/brand-new", "/feeds/providers/news.example")
         hub.wait_for(len(expected))
@@ -198,28 +198,40 @@ def test_two_workers_notify_once(seeds_dir: Path, tmp_path: Path, hub: Hub, writ
         assert time.monotonic() - started < 5
 
 
-@contextmanager
-def serving_with(hub: Hub, seeds_dir: Path, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`feeds serve --workers 2` notifying `hub`, once both workers answer while following the
-    folder; killed at the end if the test did not stop it."""
+def free_port() -> int:
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    env = {**os.environ, "FEEDS_SNAPSHOT_DIR": str(tmp_path / "snap"), "FEEDS_HUB_URL": hub.url}
-    env["FEEDS_BASE_URL"] = BASE
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving_with(
+    hub_url: str, seeds_dir: Path, snapshots: Path, base_url: str | None = BASE
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`feeds serve --workers 2` notifying `hub_url`, once both workers answer while following
+    the folder: (the process, its loopback URL). FEEDS_BASE_URL is `base_url`, or that URL when
+    None. Stopped at the end if the test did not stop it."""
+    port = free_port()
+    served = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "FEEDS_SNAPSHOT_DIR": str(snapshots), "FEEDS_HUB_URL": hub_url}
+    env["FEEDS_BASE_URL"] = base_url or served
     command = [sys.executable, "-m", "feeds.cli", "serve", "--seeds-dir", str(seeds_dir), "--port", str(port)]
     server = subprocess.Popen(
         [*command, "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        assert len(wait_for_workers(f"http://127.0.0.1:{port}", 2)) == 2
-        yield server
+        assert len(wait_for_workers(served, 2)) == 2
+        yield server, served
     finally:
         if server.poll() is None:
-            server.kill()
-            server.wait()
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 def wait_for_workers(base: str, count: int, within: float = 30.0) -> set[int]:
@@ -370,7 +382,7 @@ def test_a_hanging_hub_does_not_hold_up_a_stop(
     """`feeds serve` stops promptly while a ping waits on a hub that does not answer."""
     write_article(1)
     hub.delay = 30.0
-    with serving_with(hub, seeds_dir, tmp_path) as server:
+    with serving_with(hub.url, seeds_dir, tmp_path / "snap") as (server, _):
         write_article(2, topics=["Brand New"])
         deadline = time.monotonic() + 10
         while not hub.server_busy():  # a ping is being held by the hub

@@ -9,9 +9,6 @@ fetches the feed, refuses it unless its Link header names rel="hub" and rel="sel
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -32,7 +29,7 @@ from flask_websub.subscriber import (
 from werkzeug.serving import make_server
 
 from .conftest import WriteArticle
-from .test_websub import socket_port, wait_for_workers
+from .test_websub import serving_with
 
 FORMATS = ("xml", "atom", "json")
 
@@ -105,51 +102,40 @@ def websub(tmp_path: Path) -> Iterator[FlaskWebSub]:
 
 
 def test_flask_websub_subscriber_receives_a_new_article_through_its_hub(
-    websub: FlaskWebSub, seeds_dir: Path, write_article: WriteArticle
+    websub: FlaskWebSub, seeds_dir: Path, tmp_path: Path, write_article: WriteArticle
 ) -> None:
     write_article(1, topics=["Interop"])
-    with socket_port() as port:
-        base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "FEEDS_HUB_URL": websub.hub_url, "FEEDS_BASE_URL": base}
-        command = [sys.executable, "-m", "feeds.cli", "serve", "--seeds-dir", str(seeds_dir), "--port", str(port)]
-        server = subprocess.Popen(
-            [*command, "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            assert len(wait_for_workers(base, 2)) == 2
-            topics = [f"{base}/feeds/interop.{fmt}" for fmt in FORMATS]
-            for topic in topics:  # discovery reads our Link header; the hub verifies the intent at once
-                assert websub.subscribe(topic) == {"hub_url": websub.hub_url, "topic_url": topic}
-            assert websub.confirmed == [(topic, "subscribe") for topic in topics]
-            assert websub.denied == []
+    with serving_with(websub.hub_url, seeds_dir, tmp_path / "snap", base_url=None) as (_, base):
+        topics = [f"{base}/feeds/interop.{fmt}" for fmt in FORMATS]
+        for topic in topics:  # discovery reads our Link header; the hub verifies the intent at once
+            assert websub.subscribe(topic) == {"hub_url": websub.hub_url, "topic_url": topic}
+        assert websub.confirmed == [(topic, "subscribe") for topic in topics]
+        assert websub.denied == []
 
-            write_article(2, topics=["Interop"], title="Pushed through the hub")
-            expected = {
-                f"{base}{path}.{fmt}"
-                for path in ("/feed", "/feeds/interop", "/feeds/providers/news.example")
-                for fmt in FORMATS
-            }
-            deadline = time.monotonic() + 10
-            while (len(websub.received) < len(topics) or len(websub.answers) < 3 + len(expected)) and (
-                time.monotonic() < deadline
-            ):
-                time.sleep(0.02)
-            publishes = [(topic, status) for mode, topic, status in websub.answers if mode == "publish"]
-            assert sorted(publishes) == sorted((url, 202) for url in expected)  # each once, each taken
-            assert sorted(websub.received) == sorted(topics)
-            for topic, body in websub.received.items():
-                if topic.endswith(".json"):
-                    assert json.loads(body)["items"][0]["title"] == "Pushed through the hub"
-                else:
-                    assert body.startswith(b"<?xml") and b"Pushed through the hub" in body
-            senders = []
-            for _ in range(50):  # the kernel picks which worker answers
-                with urllib.request.urlopen(base + "/-/health", timeout=2) as response:
-                    health = json.loads(response.read())["websub"]
-                if health["sender"]:
-                    senders.append(health)
-                    break
-            assert senders and (senders[0]["sent"], senders[0]["failed"]) == (len(expected), 0)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        write_article(2, topics=["Interop"], title="Pushed through the hub")
+        expected = {
+            f"{base}{path}.{fmt}"
+            for path in ("/feed", "/feeds/interop", "/feeds/providers/news.example")
+            for fmt in FORMATS
+        }
+        deadline = time.monotonic() + 10
+        while (len(websub.received) < len(topics) or len(websub.answers) < 3 + len(expected)) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+        publishes = [(topic, status) for mode, topic, status in websub.answers if mode == "publish"]
+        assert sorted(publishes) == sorted((url, 202) for url in expected)  # each once, each taken
+        assert sorted(websub.received) == sorted(topics)
+        for topic, body in websub.received.items():
+            if topic.endswith(".json"):
+                assert json.loads(body)["items"][0]["title"] == "Pushed through the hub"
+            else:
+                assert body.startswith(b"<?xml") and b"Pushed through the hub" in body
+        senders = []
+        for _ in range(50):  # the kernel picks which worker answers
+            with urllib.request.urlopen(base + "/-/health", timeout=2) as response:
+                health = json.loads(response.read())["websub"]
+            if health["sender"]:
+                senders.append(health)
+                break
+        assert senders and (senders[0]["sent"], senders[0]["failed"]) == (len(expected), 0)
