@@ -341,21 +341,34 @@ class Catalog:
         """True while a watch() thread follows the folder (by inotify or by scanning)."""
         return self._following.is_set()
 
-    def watch(self, interval: float, stop: threading.Event | None = None) -> threading.Thread:
+    def watch(
+        self, interval: float, stop: threading.Event | None = None, *, catch_up: bool = False
+    ) -> threading.Thread:
         """Follow the folder in a daemon thread: inotify events when watchdog can, else a scan
         every `interval` seconds. Returns once the watch is in place (so a change made after it
-        returns is seen); requests never wait for the thread."""
+        returns is seen); requests never wait for the thread.
+
+        `catch_up`: the thread first scans the whole folder once the watch is in place, for a
+        catalog loaded earlier (in `feeds serve`'s supervisor, before the fork): what changed
+        between that load and this watch sent no event here."""
         stop = stop or threading.Event()
-        thread = threading.Thread(target=self._follow, args=(interval, stop), name="feeds-reload", daemon=True)
+        thread = threading.Thread(
+            target=self._follow, args=(interval, stop, catch_up), name="feeds-reload", daemon=True
+        )
         thread.start()
         self._following.wait(timeout=10)
         return thread
 
-    def _follow(self, interval: float, stop: threading.Event) -> None:
+    def _follow(self, interval: float, stop: threading.Event, catch_up: bool = False) -> None:
         events = _EventQueue(self.root)
         watching = events.start()
         self._following.set()
         try:
+            if catch_up:
+                try:
+                    self.refresh()
+                except Exception:
+                    log.exception("reload failed; keeping the previous data")
             while not stop.is_set():
                 try:
                     if watching:

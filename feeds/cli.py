@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -128,41 +127,31 @@ def serve(**options: Any) -> None:
             os.environ.pop(env_name(setting.name), None)
         else:
             os.environ[env_name(setting.name)] = str(value)
-    if settings.SNAPSHOT_DIR is not None and settings.WORKERS > 1:
-        # Parse once, here, into the snapshot; the workers then start from it instead of
-        # each parsing every file at the same time on the same cores.
-        click.echo(f"reading {settings.SEEDS_DIR} ...", err=True)
-        _warm_up()
-    if server == "granian":
+    # Load once, here, then fork: the workers start with the whole catalog in memory and share
+    # its pages copy-on-write (gunicorn's --preload), instead of each reading the snapshot or
+    # parsing every file again, two at a time on the same cores. The socket listens only after
+    # this, so no client waits on (or is answered from) half a catalog.
+    from .web import create_app, load_catalog, preload
+
+    click.echo(f"reading {settings.SEEDS_DIR} ...", err=True)
+    started = time.perf_counter()
+    catalog = load_catalog(settings)
+    index, took = catalog.index, time.perf_counter() - started
+    click.echo(f"{len(index.site.articles)} articles, {len(index.problems)} problem(s), in {took:.1f}s", err=True)
+    if server == "granian":  # granian forks its workers too (multiprocessing's fork, Linux)
+        preload(catalog)
         click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/ (granian)", err=True)
         granian_server(settings).serve()
         return
+
+    def run(sock: socket.socket, restarted: bool) -> None:
+        if restarted:  # in place of one that died: the catalog as it is now, before serving
+            catalog.refresh()
+        bjoern_worker(sock, lambda: create_app(catalog=catalog))
+
     click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/ (bjoern)", err=True)
     assert sock is not None
-    sys.exit(serve_prefork(sock, settings.WORKERS, bjoern_worker))
-
-
-def _warm_up() -> None:
-    """The first parse, in a child process; a SIGTERM meanwhile stops it too (exit 143)."""
-    warm = subprocess.Popen([sys.executable, "-c", _WARM])
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        warm.wait()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        if warm.poll() is None:
-            warm.terminate()
-            warm.wait()
-
-
-_WARM = (
-    "import os; from feeds.catalog import Catalog; from feeds.config import catalog_options, load_settings; "
-    "s = load_settings(None, os.environ); Catalog(s.SEEDS_DIR, **catalog_options(s))"
-)
+    sys.exit(serve_prefork(sock, settings.WORKERS, run))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,8 +6,9 @@
   that dies, and stops them all on SIGTERM or SIGINT.
 - granian: pure pip (wheels), threads in each worker; the fallback when bjoern is not installed.
 
-Each worker builds its own app after the fork: the app's watcher thread must live in the process
-that serves, and no thread is ever forked.
+`feeds serve` loads the catalog in the supervisor and then forks: each worker builds its app on
+that catalog, and the app's threads (the folder's watcher, WebSub's notifier) start in the
+worker, which serves: no thread is ever forked.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ class Dated:
 
 def bjoern_worker(sock: socket.socket, make_app: Callable[[], WSGIApp] | None = None) -> None:
     """One worker: its own app (and watcher thread), then bjoern's loop on the shared socket.
-    `make_app` is create_app unless given (bench/http runs the app without its fast path)."""
+    `make_app` is create_app unless given (`feeds serve` gives it the preloaded catalog; bench/http
+    runs the app without its fast path)."""
     import bjoern
 
     if make_app is None:
@@ -132,11 +134,12 @@ _STOPS = {signal.SIGTERM, signal.SIGINT}
 _WATCHED = {*_STOPS, signal.SIGCHLD}
 
 
-def serve_prefork(sock: socket.socket, workers: int, run: Callable[[socket.socket], None]) -> int:
-    """Listen on `sock`, fork `workers` processes that each call run(sock), and supervise them
-    until SIGTERM or SIGINT; then stop them all and return 0.
+def serve_prefork(sock: socket.socket, workers: int, run: Callable[[socket.socket, bool], None]) -> int:
+    """Listen on `sock`, fork `workers` processes that each call run(sock, restarted), and
+    supervise them until SIGTERM or SIGINT; then stop them all and return 0.
 
-    A worker that exits is started again at once. When 2 * workers of them in a row have exited
+    A worker that exits is started again at once, with restarted=True (the supervisor's data
+    may be older than the folder by then). When 2 * workers of them in a row have exited
     within STARTUP_SECONDS of their start, they cannot start: every worker is stopped and 1
     returned. The supervisor keeps its signals blocked and takes them one at a time with
     sigwaitinfo, so no signal can arrive in the middle of a fork, a reap or the stopping.
@@ -147,16 +150,16 @@ def serve_prefork(sock: socket.socket, workers: int, run: Callable[[socket.socke
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
     supervisor = os.getpid()
 
-    def spawn() -> None:
+    def spawn(restarted: bool = True) -> None:
         pid = os.fork()
         if pid == 0:  # the worker: never returns into the supervisor's code
-            _worker(sock, run, mask, supervisor)
+            _worker(sock, lambda s: run(s, restarted), mask, supervisor)
         children[pid] = time.monotonic()
 
     try:
         sock.listen(2048)
         for _ in range(workers):
-            spawn()
+            spawn(restarted=False)
         while status == 0:
             if signal.sigwaitinfo(_WATCHED).si_signo in _STOPS:
                 break

@@ -207,7 +207,7 @@ def test_prefork_gives_up_on_workers_that_cannot_start(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "from feeds.server import bind, serve_prefork\n"
-        "def run(sock):\n"
+        "def run(sock, restarted):\n"
         "    raise RuntimeError('cannot read the seeds folder')\n"
         "sys.exit(serve_prefork(bind('127.0.0.1', 0), 2, run))\n"
     )
@@ -281,7 +281,7 @@ def test_accepted_connections_send_without_delay() -> None:
 SLEEPING_WORKERS = (
     "import sys, time\n"
     "from feeds.server import bind, serve_prefork\n"
-    "def run(sock):\n"
+    "def run(sock, restarted):\n"
     "    time.sleep(3600)\n"
     "sys.exit(serve_prefork(bind('127.0.0.1', 0), 2, run))\n"
 )

@@ -6,8 +6,8 @@ does for the same cached bytes, the anchor the fast path is measured against.
 
 from __future__ import annotations
 
-import functools
 import os
+import socket
 import sys
 
 from flask import Flask
@@ -34,5 +34,8 @@ if __name__ == "__main__":
     if pick_server(settings.SERVER) == "granian":
         granian_server(settings, "bench.http.flask_only:app").serve()
     else:
-        worker = functools.partial(bjoern_worker, make_app=flask_only)
+
+        def worker(sock: socket.socket, restarted: bool) -> None:
+            bjoern_worker(sock, make_app=flask_only)
+
         sys.exit(serve_prefork(bind(settings.HOST, settings.PORT), settings.WORKERS, worker))

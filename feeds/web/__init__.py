@@ -33,16 +33,27 @@ class FeedsState:
     websub: Notifier | None = None  # set when this process follows the folder and notifies a hub
 
 
-def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], float] | None = None) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    clock: Callable[[], float] | None = None,
+    catalog: Catalog | None = None,
+) -> Flask:
     """The app factory: settings from FEEDS_* and `config`; ConfigError when they are wrong.
 
     `config` may also hold Flask's own keys (TESTING, SECRET_KEY, SERVER_NAME, ...), which go to
-    `app.config` as they are, the flaskr way; any other unknown name is refused."""
+    `app.config` as they are, the flaskr way; any other unknown name is refused.
+
+    `catalog`: one loaded already from the same settings (`feeds serve` loads it once, before it
+    forks the workers); the app follows the folder from there, catching up first with what
+    changed since that load."""
     config = dict(config or {})
     settings = load_settings(config, os.environ, also_known=Flask.default_config.keys())
-    catalog = Catalog(settings.SEEDS_DIR, **catalog_options(settings))
+    preloaded = catalog is not None
+    if catalog is None:
+        catalog = load_catalog(settings)
     if settings.RELOAD_INTERVAL > 0:
-        catalog.watch(settings.RELOAD_INTERVAL)
+        catalog.watch(settings.RELOAD_INTERVAL, catch_up=preloaded)
     app = Flask(__name__, static_folder=None)  # our static files are served like every output (views.py)
     app.config.update({name: getattr(settings, name) for name in settings.__dataclass_fields__})
     app.config.update({name: value for name, value in config.items() if name in Flask.default_config})
@@ -62,6 +73,24 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], f
     app.register_blueprint(embed_bp)
     app.wsgi_app = FastPath(app.wsgi_app, state)  # type: ignore[method-assign]
     return app
+
+
+_preloaded: list[Catalog] = []
+
+
+def preload(catalog: Catalog) -> None:
+    """Hands a catalog loaded before a fork to the app `feeds.web.serving` builds in each forked
+    worker (granian's); a worker started any other way loads its own."""
+    _preloaded[:] = [catalog]
+
+
+def preloaded_catalog() -> Catalog | None:
+    return _preloaded[0] if _preloaded else None
+
+
+def load_catalog(settings: Settings) -> Catalog:
+    """The catalog of the settings' seeds folder, loaded (snapshot or parse) but not followed."""
+    return Catalog(settings.SEEDS_DIR, **catalog_options(settings))
 
 
 def _websub(settings: Settings, catalog: Catalog, clock: Callable[[], float]) -> Notifier | None:
@@ -90,4 +119,4 @@ def _websub(settings: Settings, catalog: Catalog, clock: Callable[[], float]) ->
     return notifier
 
 
-__all__ = ["FeedsState", "create_app"]
+__all__ = ["FeedsState", "create_app", "load_catalog", "preload", "preloaded_catalog"]
