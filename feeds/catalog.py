@@ -30,7 +30,6 @@ from .index import Index, IndexBuilder
 from .loading import FileState, LoadResult, is_article_name, load_file, scan_folder
 from .model import Article, Problem
 from .snapshot import (
-    SnapshotWriter,
     code_fingerprint,
     decode_result,
     encode_result,
@@ -38,6 +37,7 @@ from .snapshot import (
     row_line,
     snapshot_path,
     state_key,
+    write_snapshot,
 )
 
 log = logging.getLogger("feeds")
@@ -52,22 +52,15 @@ class RefreshReport:
     index: Index
 
 
-LineSink = Callable[[str, bytes], None]  # (path, its encode_result row as a JSON line, with no state)
-
-
-def parse_files(
-    root: Path, rels: list[str], max_bytes: int, jobs: int, on_line: LineSink | None = None
-) -> list[LoadResult]:
+def parse_files(root: Path, rels: list[str], max_bytes: int, jobs: int) -> list[LoadResult]:
     """Parse files, across `jobs` helper processes when there are enough files to pay off.
 
     Helpers are plain `python -c` processes (no fork of a threaded server, no re-import of
     anyone's __main__). They send one JSON line a file, which this process decodes as it
     arrives: parsing's garbage stays in the helpers, so this process keeps a compact heap.
-    `on_line`, when given, gets every file's row as a JSON line (the snapshot takes them as
-    they are, with no second encoding).
     """
     if jobs <= 1 or len(rels) < PARALLEL_MIN_FILES:
-        return [_parsed_here(root, rel, max_bytes, on_line) for rel in rels]
+        return [load_file(root, rel, max_bytes=max_bytes) for rel in rels]
     shares = [rels[i::jobs] for i in range(jobs)]
     results: list[LoadResult] = []
     selector = selectors.DefaultSelector()
@@ -89,7 +82,7 @@ def parse_files(
         selector.register(proc.stdout, selectors.EVENT_READ, [b"", iter(share)])  # unfinished line, paths
         helpers.append((proc, share))
     try:
-        _read_rows(selector, len(helpers), results, on_line)
+        _read_rows(selector, len(helpers), results)
     except BaseException:
         for proc, _ in helpers:  # no helper outlives a failed start
             proc.kill()
@@ -105,14 +98,12 @@ def parse_files(
         if proc.wait() != 0 or any(rel not in done for rel in share):
             missing = [rel for rel in share if rel not in done]
             log.warning("a parse helper failed; parsing its %d missing files here", len(missing))
-            results.extend(_parsed_here(root, rel, max_bytes, on_line) for rel in missing)
+            results.extend(load_file(root, rel, max_bytes=max_bytes) for rel in missing)
     selector.close()
     return results
 
 
-def _read_rows(
-    selector: selectors.BaseSelector, open_pipes: int, results: list[LoadResult], on_line: LineSink | None
-) -> None:
+def _read_rows(selector: selectors.BaseSelector, open_pipes: int, results: list[LoadResult]) -> None:
     """The helpers' rows, decoded into results as they arrive, until every pipe is closed."""
     while open_pipes:
         for key, _ in selector.select():
@@ -128,22 +119,9 @@ def _read_rows(
                 continue
             paths = state[1]  # rows come back in the order sent: reuse our path strings
             rows = json.loads(b"[" + b",".join(lines) + b"]")  # one call for many rows: most of its cost is per call
-            for line, row in zip(lines, rows, strict=True):
-                result = decode_result(row, next(paths))
-                results.append(result)
-                if on_line is not None:
-                    on_line(result.path, line)
-
-
-def _parsed_here(root: Path, rel: str, max_bytes: int, on_line: LineSink | None) -> LoadResult:
-    result = load_file(root, rel, max_bytes=max_bytes)
-    if on_line is not None:
-        on_line(rel, _row_line(result))
-    return result
-
-
-def _row_line(result: LoadResult) -> bytes:
-    return row_line(encode_result(result, None))
+            if len(rows) != len(lines):
+                raise ValueError("a parse helper sent rows that are not one a line")
+            results.extend(decode_result(row, next(paths)) for row in rows)
 
 
 _HELPER = "import sys; from feeds.catalog import _helper_main; _helper_main(*sys.argv[1:4])"
@@ -159,7 +137,7 @@ def _helper_main(root: str, max_bytes: str, piece_bytes: str) -> None:
     piece: list[bytes] = []
     size = 0
     for rel in json.loads(sys.stdin.buffer.read()):
-        line = _row_line(load_file(folder, rel, max_bytes=most)) + b"\n"
+        line = row_line(encode_result(load_file(folder, rel, max_bytes=most), None)) + b"\n"
         piece.append(line)
         size += len(line)
         if size >= piece_size:
@@ -252,19 +230,13 @@ class Catalog:
         if self._snapshot:
             changes.update(read_snapshot(self._snapshot, fingerprint, paths, self._states))
         to_parse = [rel for rel in paths if rel not in changes]
-        if self._snapshot and to_parse:
-            with SnapshotWriter(self._snapshot, fingerprint) as writer:
-                for rel, result in changes.items():  # reused from the old snapshot, or skipped files
-                    if result is not None:
-                        writer.add(encode_result(result, self._states.get(rel)))
-                for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs, writer.stamped(self._states)):
-                    changes[result.path] = result
-        else:
-            for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
-                changes[result.path] = result
+        for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
+            changes[result.path] = result
         paths.clear()
         index = self._swap(changes)
         del changes
+        if self._snapshot and to_parse:  # what was parsed is kept for the next start
+            write_snapshot(self._snapshot, fingerprint, self._builder.results(), self._states)
         _release_free_memory()
         return index
 

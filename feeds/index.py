@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Literal
@@ -163,6 +163,16 @@ class IndexBuilder:
                     added.append(now)
         self.index = self._rebuild(removed, added)
         return self.index
+
+    def results(self) -> Iterator[tuple[str, Article | None, tuple[Problem, ...]]]:
+        """Every file the builder holds: (path, its article or None, its problems), the
+        articles first (a snapshot is written from these)."""
+        problems = self._file_problems
+        for path, article in self._articles.items():
+            yield path, article, problems.get(path, ())
+        for path, found in problems.items():
+            if path not in self._articles:
+                yield path, None, found
 
     def _first(self, changes: Mapping[str, LoadResult | Article | None]) -> Index:
         """apply() on an empty builder (a start): every article is new, no winner was shown before."""

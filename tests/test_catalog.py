@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 import zlib
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -211,71 +212,125 @@ def test_snapshot_reused_and_invalidated(
     assert sorted(calls) == ["001.txt", "002.txt", "003.txt"]
 
 
+def unpack(data: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """A snapshot's header and sections, to change and pack again."""
+    assert data.startswith(snapshot.MAGIC)
+    end = data.index(b"\n", len(snapshot.MAGIC))
+    header = json.loads(data[len(snapshot.MAGIC) : end])
+    sections, at = {}, end + 1
+    for name, size in zip(snapshot.SECTIONS, header["sections"], strict=True):
+        sections[name] = data[at : at + size]
+        at += size
+    assert at == len(data)
+    return header, sections
+
+
+def pack(header: dict[str, Any], sections: dict[str, bytes], **changes: Any) -> bytes:
+    """The snapshot again, its sizes and CRC made to fit (unless `changes` set them): a file
+    only the checks of its contents can refuse."""
+    body = [sections[name] for name in snapshot.SECTIONS]
+    crc = 0
+    for part in body:
+        crc = zlib.crc32(part, crc)
+    header = {**header, "sections": [len(part) for part in body], "crc32": crc, **changes}
+    return snapshot.MAGIC + json.dumps(header).encode() + b"\n" + b"".join(body)
+
+
 def test_snapshot_with_wrong_shapes_is_not_trusted(
     seeds_dir: Path, tmp_path: Path, write_article: WriteArticle
 ) -> None:
-    write_article(1)
+    """Every part of a snapshot is checked before any of it is used; a snapshot that is not
+    exactly what this code writes gives nothing (the files are parsed again), never a wrong
+    article. Each case below is a file whose CRC and sizes fit, so only that check refuses it."""
+    write_article(1, provider={"name": "Digitimes", "domain": "digitimes.com"}, quality=80, heat=1.5)
+    write_article(2, raw="---\n- a list\n---\n")  # a file with an error and no article
+    write_article(3, published=False)  # an unpublished one
     make(seeds_dir, tmp_path)
     path = snapshot.snapshot_path(tmp_path / "snap", seeds_dir)
-    header, row, trailer = path.read_bytes().splitlines()
-    assert trailer == b'{"rows":1,"crc32":%d}' % zlib.crc32(header + b"\n" + row + b"\n")
-
-    def snapshot_of(*rows: bytes, count: int | None = None) -> bytes:
-        body = header + b"\n" + b"".join(r + b"\n" for r in rows)
-        return body + b'{"rows":%d,"crc32":%d}' % (len(rows) if count is None else count, zlib.crc32(body))
-
-    code = json.loads(header)["code"]
+    data = path.read_bytes()
+    header, sections = unpack(data)
+    code = header["code"]
     keys = {rel: snapshot.state_key(state) for rel, state, _ in scan_folder(seeds_dir) if state}
     paths = {rel: rel for rel in keys}
-    assert len(snapshot.read_snapshot(path, code, paths, keys)) == 1
+
+    def read(data: bytes) -> dict[str, Any]:
+        path.write_bytes(data)
+        return snapshot.read_snapshot(path, code, paths, keys)
+
+    whole = read(pack(header, sections))
+    assert sorted(whole) == ["001.txt", "002.txt", "003.txt"]  # packed again as it was: all of it read
+    assert whole["001.txt"] == load_file(seeds_dir, "001.txt", max_bytes=1 << 20).article
+    assert whole["002.txt"] == load_file(seeds_dir, "002.txt", max_bytes=1 << 20)
+    assert whole["003.txt"] == load_file(seeds_dir, "003.txt", max_bytes=1 << 20)
+
+    extra = json.loads(sections["extra"])
     for field, value in (
-        (0, 5),
-        (1, "not a date"),
-        (1, 10**30),
-        (1, True),
-        (2, "not base64!"),
-        (2, "YQ==\n"),
-        (2, 5),
-        (3, "ab"),  # a two-letter string unpacks as (name, domain)
-        (3, ["Name", ""]),
-        (4, "not a list"),
-        (4, ["AI", 3]),
-        (5, "50"),
-        (6, [1]),
-        (7, 1.5),
+        ("quality", ["50"]),
+        ("quality", [True]),
+        ("heat", [[1]]),
+        ("digest", [1.5]),
+        ("digest", []),  # a column shorter than the rows
+        ("providers", ["ab"]),  # a two-letter string unpacks as (name, domain)
+        ("providers", [["Name", ""]]),
+        ("topics", ["not a list"]),
+        ("topics", [["AI", 3]]),
+        ("topics", []),  # an index out of its table
+        ("problems", [[5, [["field", "message", "error"]]]]),  # a row that is not there
+        ("problems", [[0, [["field", "message", "fatal"]]]]),
+        ("problems", [[0, []]]),
+        ("no_article", [["002.txt", keys["002.txt"], {"id": "x"}, []]]),
+        ("no_article", [["002.txt", keys["002.txt"], None, [["field", 5, "error"]]]]),
+        ("unpublished", [["003.txt"]]),
     ):
-        bad = json.loads(row)
-        bad[2][field] = value
-        path.write_bytes(snapshot_of(json.dumps(bad).encode()))
-        assert snapshot.read_snapshot(path, code, paths, keys) == {}, field
-    for problems in ([["field", "message", "fatal"]], [["field", 5, "error"]], "none"):
-        bad = json.loads(row)
-        bad[3] = problems
-        path.write_bytes(snapshot_of(json.dumps(bad).encode()))
-        assert snapshot.read_snapshot(path, code, paths, keys) == {}, problems
-    bad = [*json.loads(row), "a fifth field"]
-    path.write_bytes(snapshot_of(json.dumps(bad).encode()))
-    assert snapshot.read_snapshot(path, code, paths, keys) == {}
-    for state in ([1, 2, 3], None, "x", 1.5):  # a row's state not this file's key: skipped, not trusted
-        bad = json.loads(row)
-        bad[1] = state
-        path.write_bytes(snapshot_of(json.dumps(bad).encode()))
-        assert snapshot.read_snapshot(path, code, paths, keys) == {}, state
-    whole = snapshot_of(row)
-    path.write_bytes(whole)
-    assert len(snapshot.read_snapshot(path, code, paths, keys)) == 1  # whole, it is read
-    for cut in (whole[:-5], whole[: whole.rindex(b"\n") + 1], whole[: whole.index(b"\n") + 1]):  # cut short
-        path.write_bytes(cut)
-        assert snapshot.read_snapshot(path, code, paths, keys) == {}
-    path.write_bytes(snapshot_of(row, row, count=3))  # a count that is not the rows'
-    assert snapshot.read_snapshot(path, code, paths, keys) == {}
-    at = row.index(b"Z")  # a row still well-formed, changed on disk: only the CRC tells
-    changed = row[:at] + b"Y" + row[at + 1 :]
-    path.write_bytes(snapshot_of(changed))
-    assert len(snapshot.read_snapshot(path, code, paths, keys)) == 1  # (with its CRC, it is read)
-    path.write_bytes(snapshot_of(changed)[: -len(trailer)] + trailer)
-    assert snapshot.read_snapshot(path, code, paths, keys) == {}
+        bad = {**sections, "extra": json.dumps({**extra, field: value}).encode()}
+        assert read(pack(header, bad)) == {}, (field, value)
+    for name, part in (
+        ("published", array("q", [10**18]).tobytes()),  # a date out of range
+        ("published", b"\0" * 7),  # a column of the wrong size
+        ("providers", array("i", [7]).tobytes()),  # an index out of its table
+        ("providers", array("i", [-2]).tobytes()),
+        ("ends", array("Q", [1]).tobytes()),  # packed texts that do not end where the section does
+        ("paths", b"001.txt\0extra.txt"),  # more paths than rows
+        ("ids", b"\xff"),  # not UTF-8
+    ):
+        assert read(pack(header, {**sections, name: part})) == {}, name
+    for changes in ({"code": "another version of the code"}, {"byteorder": "middle"}, {"rows": 2}, {"rows": -1}):
+        assert read(pack(header, sections, **changes)) == {}, changes
+    assert read(b"\x78\x9c garbage") == {}
+    assert read(b"") == {}
+    assert read(data[:-1]) == {} and read(data + b"\0") == {}  # cut short, or longer than it says
+    at = data.index(b"Digitimes")  # a byte changed on disk: only the CRC tells
+    assert read(data[:at] + b"Digitimez" + data[at + 9 :]) == {}
+    for cut in range(0, len(data), max(1, len(data) // 50)):
+        assert read(data[:cut]) == {}, cut
+
+    # a file changed since (its state is not the row's): its row is skipped, the others are read
+    os.utime(seeds_dir / "001.txt", ns=(1, 10**18))
+    keys["001.txt"] = snapshot.state_key(next(s for r, s, _ in scan_folder(seeds_dir) if r == "001.txt"))
+    assert sorted(read(data)) == ["002.txt", "003.txt"]
     assert ids(make(seeds_dir, tmp_path).index) == ["https://news.example/a/1"]
+
+
+def test_snapshot_holds_no_code_and_keeps_names_that_are_not_utf8(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data only: reading a snapshot never unpickles (pickle is not even used), and a file name
+    that is not UTF-8 (Linux allows any bytes) is kept as the scan spells it."""
+    odd = os.fsdecode(b"caf\xe9.txt")
+    write_article(1, name=odd)
+    write_article(2, name="ünïcode.txt")
+    cold = make(seeds_dir, tmp_path)
+    import pickle
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a snapshot must never be unpickled")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    calls = count_parses(monkeypatch)
+    warm = make(seeds_dir, tmp_path)
+    assert calls == [] and warm.index.site.articles == cold.index.site.articles
+    assert {a.path for a in warm.index.site.articles} == {odd, "ünïcode.txt"}
 
 
 def test_parallel_parse_gives_the_same_results(
@@ -321,12 +376,12 @@ def test_a_failed_parallel_parse_leaves_no_helper_behind(
 def test_snapshot_from_parallel_parse_reads_back_the_same(
     seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The helpers' rows go into the snapshot as they are, stamped with each file's state: a
-    warm start from it gives what the cold one gave, and a half-warm start keeps every row."""
+    """The snapshot written after a parse across helpers: a warm start from it gives what the
+    cold one gave, and a half-warm start keeps every row."""
     for n in range(1, 31):
         write_article(n, topics=["AI", f"T{n % 3}"])
     write_article(99, raw="---\n- a list\n---\n")  # a problem is kept too
-    write_article(98, name='odd, "name",null,\n.txt')  # JSON-escaped, and holding what the stamp looks for
+    write_article(98, name='odd, "name",null,\n.txt')  # a name with a newline, quotes and commas
     monkeypatch.setattr(catalog_module, "PARALLEL_MIN_FILES", 2)
     cold = make(seeds_dir, tmp_path, jobs=2)
     calls = count_parses(monkeypatch)
