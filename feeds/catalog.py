@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import fcntl
 import gc
+import itertools
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +35,7 @@ from .snapshot import (
     code_fingerprint,
     decode_result,
     encode_result,
-    read_snapshot,
+    open_snapshot,
     row_line,
     snapshot_path,
     state_key,
@@ -149,6 +151,78 @@ def _helper_main(root: str, max_bytes: str, piece_bytes: str) -> None:
     out.flush()
 
 
+class _Scan:
+    """scan_folder(root) as (path, state_key, why skipped) rows, done by a forked child while
+    this process goes on (reading the snapshot: at 100,000 files each takes about half a
+    second). The child sends the paths joined by NUL (no Linux name holds one) and the keys as
+    an array: this process makes its rows with C loops. Scanned here instead when this process
+    runs threads (a fork copies none of them, but locks they hold would stay held in the child)
+    or when the child fails."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pid = 0
+        self.fd = -1
+        if threading.active_count() > 1 or not hasattr(os, "fork"):
+            return
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code
+            code = 1
+            try:
+                os.close(read_end)
+                with open(write_end, "wb") as out:
+                    out.write(_encode_scan(root))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self.pid, self.fd = pid, read_end
+
+    def rows(self) -> Iterable[tuple[str, int | None, str | None]]:
+        if self.pid:
+            with open(self.fd, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(self.pid, 0)
+            if status == 0:
+                with contextlib.suppress(ValueError, KeyError, TypeError, UnicodeDecodeError):
+                    return _decode_scan(data)
+            log.warning("the folder scan in a child process failed; scanning here")
+        return [(rel, state_key(state), skipped) for rel, state, skipped in scan_folder(self.root)]
+
+
+def _encode_scan(root: Path) -> bytes:
+    names: list[str] = []
+    keys = array("q")
+    skipped: list[list[Any]] = []
+    for rel, state, why in scan_folder(root):
+        key = state_key(state)
+        if key is None:
+            skipped.append([len(names), why])
+            key = 0
+        names.append(rel)
+        keys.append(key)
+    text = "\0".join(names).encode("utf-8", "surrogatepass")
+    head = json.dumps({"rows": len(names), "text": len(text), "skipped": skipped}).encode()
+    return head + b"\n" + text + keys.tobytes()
+
+
+def _decode_scan(data: bytes) -> list[tuple[str, int | None, str | None]]:
+    end = data.index(b"\n")
+    head = json.loads(data[:end])
+    rows, size = head["rows"], head["text"]
+    text = data[end + 1 : end + 1 + size]
+    names = text.decode("utf-8", "surrogatepass").split("\0") if rows else []
+    keys = array("q")
+    keys.frombytes(data[end + 1 + size :])
+    if len(names) != rows or len(keys) != rows:
+        raise ValueError("a scan of the wrong size")
+    out: list[tuple[str, int | None, str | None]] = list(zip(names, keys.tolist(), itertools.repeat(None)))
+    for at, why in head["skipped"]:
+        out[at] = (names[at], None, why)
+    return out
+
+
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic collection while building hundreds of thousands of objects that all stay:
@@ -220,15 +294,18 @@ class Catalog:
         # object lives through the start but those that stay: short-lived ones (file states,
         # say) would leave holes between the articles that the allocator never gives back.
         paths: dict[str, str] = {}
-        for rel, state, skipped in scan_folder(self.root):
-            self._states[rel] = state_key(state)
-            if state is None:
+        scan = _Scan(self.root)  # in a child process, while this one reads the snapshot
+        fingerprint = code_fingerprint(self.max_bytes)
+        pick = open_snapshot(self._snapshot, fingerprint) if self._snapshot else None
+        for rel, key, skipped in scan.rows():
+            self._states[rel] = key
+            if key is None:
                 changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
             else:
                 paths[rel] = rel
-        fingerprint = code_fingerprint(self.max_bytes)
-        if self._snapshot:
-            changes.update(read_snapshot(self._snapshot, fingerprint, paths, self._states))
+        if pick is not None:
+            changes.update(pick(paths, self._states))
+            del pick  # and the snapshot's bytes with it
         to_parse = [rel for rel in paths if rel not in changes]
         for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
             changes[result.path] = result

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import zlib
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +187,9 @@ def _texts(data: memoryview | bytes, count: int) -> list[str]:
     return out
 
 
+Pick = Callable[[Mapping[str, str], Mapping[str, int | None]], dict[str, LoadResult | Article]]
+
+
 def read_snapshot(
     path: Path, fingerprint: str, paths: Mapping[str, str], keys: Mapping[str, int | None]
 ) -> dict[str, LoadResult | Article]:
@@ -194,17 +197,29 @@ def read_snapshot(
     state_key in `keys` is unchanged; nothing at all when the snapshot is missing, stale or
     corrupt. Kept articles use `paths`' strings. A file with an article and no problems comes
     back as the Article alone (no LoadResult a file)."""
+    return open_snapshot(path, fingerprint)(paths, keys)
+
+
+def open_snapshot(path: Path, fingerprint: str) -> Pick:
+    """read_snapshot in two steps: this reads and checks the whole file (while the folder is
+    scanned elsewhere, say) and returns the function that picks the rows still current."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-        return _read(data, fingerprint, paths, keys)
+        pick = _read(data, fingerprint)
     except Exception:  # anything at all: the snapshot is not trusted, the files are parsed
-        return {}
+        return lambda paths, keys: {}
+
+    def safe(paths: Mapping[str, str], keys: Mapping[str, int | None]) -> dict[str, LoadResult | Article]:
+        try:
+            return pick(paths, keys)
+        except Exception:
+            return {}
+
+    return safe
 
 
-def _read(
-    data: bytes, fingerprint: str, paths: Mapping[str, str], keys: Mapping[str, int | None]
-) -> dict[str, LoadResult | Article]:
+def _read(data: bytes, fingerprint: str) -> Pick:
     if not data.startswith(MAGIC):
         raise ValueError("not a snapshot of this format")
     end = data.index(b"\n", len(MAGIC))
@@ -251,47 +266,50 @@ def _read(
             raise ValueError("problems")
         problems[row] = listed
 
-    # Which rows are still their file's (its state unchanged), and then every kept article made
-    # by C loops (map, zip, compress): tuple.__new__ over zipped columns is Article(...) without
-    # a Python call a row. About 4 times faster than a loop over rows.
-    sames: list[Any] = list(map(paths.get, col_paths))
-    keep = list(map(operator.eq, map(keys.get, col_paths), col["keys"].tolist()))
-    offsets = [first, *(stop + first for stop in ends)]
-    columns = (
-        col_ids,
-        sames,
-        published.tolist(),
-        map(data.__getitem__, map(slice, offsets, offsets[1:])),
-        map(provider_table.__getitem__, providers),
-        map(topic_table.__getitem__, topics),
-        quality,
-        heat,
-        digest,
-    )
-    if not all(keep):
-        columns = tuple(itertools.compress(column, keep) for column in columns)  # type: ignore[assignment]
-        sames = list(itertools.compress(sames, keep))
-    out: dict[str, LoadResult | Article] = dict(
-        zip(sames, map(tuple.__new__, itertools.repeat(Article), zip(*columns, strict=True)), strict=True)
-    )
-    for row, listed in problems.items():
-        if keep[row]:
-            name = paths[col_paths[row]]
-            article = out[name]
-            assert isinstance(article, Article)
-            out[name] = LoadResult(name, article, _problems_in(listed, name))
-    for name, key in extra["unpublished"]:
-        same = paths.get(name)
-        if same is not None and type(key) is int and key == keys.get(same):
-            out[same] = LoadResult(same, None, ())
-    for row in extra["no_article"]:
-        same = paths.get(row[0])
-        if same is not None and type(row[1]) is int and row[1] == keys.get(same):
-            result = decode_result(row, same)
-            if result.article is not None:
-                raise ValueError("a row with no article has one")
-            out[same] = result
-    return out
+    def pick(paths: Mapping[str, str], keys: Mapping[str, int | None]) -> dict[str, LoadResult | Article]:
+        # Which rows are still their file's (its state unchanged), and then every kept article made
+        # by C loops (map, zip, compress): tuple.__new__ over zipped columns is Article(...) without
+        # a Python call a row. About 4 times faster than a loop over rows.
+        sames: list[Any] = list(map(paths.get, col_paths))
+        keep = list(map(operator.eq, map(keys.get, col_paths), col["keys"].tolist()))
+        offsets = [first, *(stop + first for stop in ends)]
+        columns = (
+            col_ids,
+            sames,
+            published.tolist(),
+            map(data.__getitem__, map(slice, offsets, offsets[1:])),
+            map(provider_table.__getitem__, providers),
+            map(topic_table.__getitem__, topics),
+            quality,
+            heat,
+            digest,
+        )
+        if not all(keep):
+            columns = tuple(itertools.compress(column, keep) for column in columns)  # type: ignore[assignment]
+            sames = list(itertools.compress(sames, keep))
+        out: dict[str, LoadResult | Article] = dict(
+            zip(sames, map(tuple.__new__, itertools.repeat(Article), zip(*columns, strict=True)), strict=True)
+        )
+        for row, listed in problems.items():
+            if keep[row]:
+                name = paths[col_paths[row]]
+                article = out[name]
+                assert isinstance(article, Article)
+                out[name] = LoadResult(name, article, _problems_in(listed, name))
+        for name, key in extra["unpublished"]:
+            same = paths.get(name)
+            if same is not None and type(key) is int and key == keys.get(same):
+                out[same] = LoadResult(same, None, ())
+        for row in extra["no_article"]:
+            same = paths.get(row[0])
+            if same is not None and type(row[1]) is int and row[1] == keys.get(same):
+                result = decode_result(row, same)
+                if result.article is not None:
+                    raise ValueError("a row with no article has one")
+                out[same] = result
+        return out
+
+    return pick
 
 
 def _topics_in(value: Any) -> tuple[str, ...]:

@@ -333,6 +333,37 @@ def test_snapshot_holds_no_code_and_keeps_names_that_are_not_utf8(
     assert {a.path for a in warm.index.site.articles} == {odd, "ünïcode.txt"}
 
 
+def test_the_scan_in_a_child_process_gives_the_folder_as_scanned_here(
+    seeds_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A start scans the folder in a forked child while it reads the snapshot; its rows are
+    the ones a scan here gives, odd names, subfolders and skipped entries included."""
+    write_article(1)
+    write_article(2, name="sub/inner.txt")
+    write_article(3, name="two\nlines.txt")
+    write_article(4, name=os.fsdecode(b"caf\xe9.txt"))
+    write_article(5, name=".hidden.txt")
+    (seeds_dir / "elsewhere").mkdir()
+    (seeds_dir / "linked").symlink_to(seeds_dir / "elsewhere")
+    here = [(rel, snapshot.state_key(state), why) for rel, state, why in scan_folder(seeds_dir)]
+    assert ("linked", None, "symlinked folders are not followed") in here and len(here) == 5
+    monkeypatch.setattr(catalog_module.threading, "active_count", lambda: 1)  # (pytest may run threads)
+    scan = catalog_module._Scan(seeds_dir)
+    assert scan.pid != 0  # it did fork
+    assert list(scan.rows()) == here
+    assert ids(Catalog(seeds_dir, max_bytes=1 << 20).index) == [f"https://news.example/a/{n}" for n in (4, 3, 2, 1)]
+
+    def broken(root: Path) -> bytes:
+        raise OSError("the child cannot scan")
+
+    monkeypatch.setattr(catalog_module, "_encode_scan", broken)
+    failed = catalog_module._Scan(seeds_dir)
+    assert failed.pid != 0 and list(failed.rows()) == here  # scanned here instead
+    assert any("scanning here" in record.getMessage() for record in caplog.records)
+    monkeypatch.setattr(catalog_module.threading, "active_count", lambda: 2)
+    assert catalog_module._Scan(seeds_dir).pid == 0  # threads here: no fork
+
+
 def test_parallel_parse_gives_the_same_results(
     seeds_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
