@@ -326,21 +326,30 @@ class Catalog:
         without, the whole folder is scanned.
         """
         with self._lock:
+            # What changed, as a delta to self._states, applied once swapped (a failed reload is
+            # tried again next time). Never a new dict of every file: after a preloaded start
+            # that would copy, in each worker, pages it shares with the supervisor.
             changes: dict[str, LoadResult | None] = {}
+            updates: dict[str, int | None] = {}
+            gone: set[str] = set()
+            states = self._states
             if paths is None:
-                seen: dict[str, int | None] = {}
+                seen: set[str] = set()
                 for rel, state, skipped in scan_folder(self.root):
-                    seen[rel] = key = state_key(state)
+                    seen.add(rel)
+                    key = state_key(state)
                     if state is None:
-                        if rel not in self._states:
+                        if rel not in states:
                             changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
-                    elif self._states.get(rel) != key:
+                        if states.get(rel, 0) is not None:
+                            updates[rel] = None
+                    elif states.get(rel) != key:
                         changes[rel] = None  # placeholder: parsed below
-                for rel in self._states.keys() - seen.keys():
-                    changes[rel] = None
-                states = seen
+                        updates[rel] = key
+                if len(seen) != len(states) or changes:
+                    gone = states.keys() - seen
+                del seen
             else:
-                states = dict(self._states)
                 for rel in set(paths):
                     if not is_article_name(rel.rsplit("/", 1)[-1]) or any(
                         part.startswith(".") for part in rel.split("/")
@@ -349,18 +358,21 @@ class Catalog:
                     key = _current_key(self.root, rel)
                     if key is None:
                         if rel in states:
-                            del states[rel]
-                            changes[rel] = None
+                            gone.add(rel)
                     elif states.get(rel) != key:
-                        states[rel] = key
+                        updates[rel] = key
                         changes[rel] = None
-            to_parse = [rel for rel, result in changes.items() if result is None and rel in states]
+            for rel in gone:
+                changes[rel] = None
+            to_parse = [rel for rel, result in changes.items() if result is None and rel not in gone]
             for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
                 changes[result.path] = result
             old = self.index
             if changes:
                 self._swap(changes)
-            self._states = states  # only once swapped: a failed reload is tried again next time
+            for rel in gone:  # only once swapped
+                del states[rel]
+            states.update(updates)
         if changes:
             for hook in self.after_swap:
                 try:
