@@ -262,7 +262,10 @@ class Catalog:
         site_title: str = "feeds",
         snapshot_dir: Path | None = None,
         jobs: int | None = None,
+        meanwhile: Callable[[], object] | None = None,
     ) -> None:
+        """`meanwhile`: called while a child process scans the folder (`feeds serve` imports
+        its web modules then, rather than before or after the load)."""
         if not root.is_dir():
             raise ConfigError(f"SEEDS_DIR: expected a folder of article files, got {str(root)!r}, which does not exist")
         self.root = root
@@ -278,23 +281,25 @@ class Catalog:
         # Called with (old index, new index) after each reload that changed something, on the
         # reloading thread: keep them short (WebSub's notifier only wakes its own thread).
         self.after_swap: list[Callable[[Index, Index], None]] = []
-        self.index: Index = self._start()
+        self.index: Index = self._start(meanwhile)
 
     # start ---------------------------------------------------------------------------------
 
-    def _start(self) -> Index:
+    def _start(self, meanwhile: Callable[[], object] | None) -> Index:
         with _gc_paused():
-            index = self._load_everything()
+            index = self._load_everything(meanwhile)
             gc.freeze()  # the articles live as long as the process: no collection walks them again
         return index
 
-    def _load_everything(self) -> Index:
+    def _load_everything(self, meanwhile: Callable[[], object] | None) -> Index:
         changes: dict[str, LoadResult | Article | None] = {}
         # path -> the same string, so rows and articles share the scan's copy. No per-file
         # object lives through the start but those that stay: short-lived ones (file states,
         # say) would leave holes between the articles that the allocator never gives back.
         paths: dict[str, str] = {}
         scan = _Scan(self.root)  # in a child process, while this one reads the snapshot
+        if meanwhile is not None:
+            meanwhile()
         fingerprint = code_fingerprint(self.max_bytes)
         pick = open_snapshot(self._snapshot, fingerprint) if self._snapshot else None
         for rel, key, skipped in scan.rows():

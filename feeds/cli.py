@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .catalog import Catalog
-from .config import SETTINGS, env_name, flag_name, load_settings
+from .config import SETTINGS, catalog_options, env_name, flag_name, load_settings
 from .errors import ConfigError
 from .server import bind, bjoern_worker, granian_server, pick_server, serve_prefork
 
@@ -131,11 +131,11 @@ def serve(**options: Any) -> None:
     # its pages copy-on-write (gunicorn's --preload), instead of each reading the snapshot or
     # parsing every file again, two at a time on the same cores. The socket listens only after
     # this, so no client waits on (or is answered from) half a catalog.
-    from .web import create_app, load_catalog, preload
-
     click.echo(f"reading {settings.SEEDS_DIR} ...", err=True)
     started = time.perf_counter()
-    catalog = load_catalog(settings)
+    catalog = Catalog(settings.SEEDS_DIR, **catalog_options(settings), meanwhile=_import_web)
+    from .web import create_app, preload
+
     index, took = catalog.index, time.perf_counter() - started
     click.echo(f"{len(index.site.articles)} articles, {len(index.problems)} problem(s), in {took:.1f}s", err=True)
     if server == "granian":  # granian forks its workers too (multiprocessing's fork, Linux)
@@ -152,6 +152,13 @@ def serve(**options: Any) -> None:
     click.echo(f"serving {settings.SEEDS_DIR} on http://{settings.HOST}:{settings.PORT}/ (bjoern)", err=True)
     assert sock is not None
     sys.exit(serve_prefork(sock, settings.WORKERS, run))
+
+
+def _import_web() -> None:
+    """The web modules (Flask, Jinja, our views), imported while a child scans the folder."""
+    from .web import import_views
+
+    import_views()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -93,6 +93,12 @@ def load_catalog(settings: Settings) -> Catalog:
     return Catalog(settings.SEEDS_DIR, **catalog_options(settings))
 
 
+def import_views() -> None:
+    """Imports what create_app imports when it runs (the views, the embed and the fast path):
+    `feeds serve` does it once, before it forks, so its workers share those modules too."""
+    from . import embed, fast, views  # noqa: F401
+
+
 def _websub(settings: Settings, catalog: Catalog, clock: Callable[[], float]) -> Notifier | None:
     """The hub's notifier, for a live service (one that follows the folder) with a hub."""
     if settings.HUB_URL is None:
@@ -119,4 +125,4 @@ def _websub(settings: Settings, catalog: Catalog, clock: Callable[[], float]) ->
     return notifier
 
 
-__all__ = ["FeedsState", "create_app", "load_catalog", "preload", "preloaded_catalog"]
+__all__ = ["FeedsState", "create_app", "import_views", "load_catalog", "preload", "preloaded_catalog"]
