@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -75,17 +76,26 @@ def create_app(
     return app
 
 
-_preloaded: list[Catalog] = []
+_preloaded: list[tuple[Catalog, float]] = []
+FRESH_SECONDS = 10.0  # a preloaded catalog older than this is brought up to date before serving
 
 
 def preload(catalog: Catalog) -> None:
     """Hands a catalog loaded before a fork to the app `feeds.web.serving` builds in each forked
     worker (granian's); a worker started any other way loads its own."""
-    _preloaded[:] = [catalog]
+    _preloaded[:] = [(catalog, time.monotonic())]
 
 
 def preloaded_catalog() -> Catalog | None:
-    return _preloaded[0] if _preloaded else None
+    """The preloaded catalog, if any. granian forks a worker in place of one that died from the
+    same process, with the catalog as it was at the start: when it is that old, it is refreshed
+    (a scan, and a parse of what changed) before the worker serves, as bjoern's are."""
+    if not _preloaded:
+        return None
+    catalog, loaded = _preloaded[0]
+    if time.monotonic() - loaded > FRESH_SECONDS:
+        catalog.refresh()
+    return catalog
 
 
 def load_catalog(settings: Settings) -> Catalog:
