@@ -301,24 +301,36 @@ class Catalog:
         if meanwhile is not None:
             meanwhile()
         fingerprint = code_fingerprint(self.max_bytes)
-        pick = open_snapshot(self._snapshot, fingerprint) if self._snapshot else None
+        snapshot = open_snapshot(self._snapshot, fingerprint) if self._snapshot else None
         for rel, key, skipped in scan.rows():
             self._states[rel] = key
             if key is None:
                 changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
             else:
                 paths[rel] = rel
-        if pick is not None:
-            changes.update(pick(paths, self._states))
-            del pick  # and the snapshot's bytes with it
+        picked: dict[str, LoadResult | Article] = {}
+        if snapshot is not None:
+            picked = snapshot.pick(paths, self._states)
+            changes.update(picked)
         to_parse = [rel for rel in paths if rel not in changes]
         for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
             changes[result.path] = result
         paths.clear()
-        index = self._swap(changes)
+        index = None
+        if snapshot is not None and len(changes) == len(picked):  # every file as the snapshot has it
+            index = snapshot.restore(self._builder, picked)
+            if index is None:
+                self._builder = IndexBuilder(self._builder.site_title)  # (restore may have begun)
+            else:
+                self._log_new_problems(index.problems)
+                self.index = index
+                self.loaded_at = datetime.now(UTC)
+        del snapshot, picked  # and the snapshot's bytes with them
+        if index is None:
+            index = self._swap(changes)
         del changes
         if self._snapshot and to_parse:  # what was parsed is kept for the next start
-            write_snapshot(self._snapshot, fingerprint, self._builder.results(), self._states)
+            write_snapshot(self._snapshot, fingerprint, self._builder.results(), self._states, self._builder.export())
         _release_free_memory()
         return index
 

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
+from .index import GroupKind, Index, IndexBuilder
 from .loading import FileState, LoadResult
 from .model import MAX_US, MIN_US, Article, Problem, Provider, shared_provider
 
-_SOURCES = ("model.py", "loading.py", "snapshot.py")
+_SOURCES = ("model.py", "loading.py", "index.py", "snapshot.py")
 log = logging.getLogger("feeds")
 
 
@@ -110,6 +111,7 @@ def decode_result(row: Any, same_path: str | None = None) -> LoadResult:
 
 
 _NUMBER_OR_NONE = {int, float, type(None)}
+_PATH = operator.attrgetter("path")
 
 
 def _decode_article(article: Any, path: str) -> Article:
@@ -167,6 +169,7 @@ SECTIONS = (
     "ends",  # array('Q'): where each packed text ends
     "providers",  # array('i'): index into extra's provider table, -1 for none
     "topics",  # array('I'): index into extra's table of topic tuples
+    "members",  # array('I'): the rows of each group of the index, one group after another
     "extra",  # JSON: tables, quality, heat, digest, problems, rows with no article
 )
 _ARRAYS = {"keys": "q", "published": "q", "ends": "Q", "providers": "i", "topics": "I"}
@@ -188,6 +191,7 @@ def _texts(data: memoryview | bytes, count: int) -> list[str]:
 
 
 Pick = Callable[[Mapping[str, str], Mapping[str, int | None]], dict[str, LoadResult | Article]]
+Restore = Callable[[IndexBuilder, Mapping[str, LoadResult | Article]], Index]
 
 
 def read_snapshot(
@@ -197,29 +201,46 @@ def read_snapshot(
     state_key in `keys` is unchanged; nothing at all when the snapshot is missing, stale or
     corrupt. Kept articles use `paths`' strings. A file with an article and no problems comes
     back as the Article alone (no LoadResult a file)."""
-    return open_snapshot(path, fingerprint)(paths, keys)
+    return open_snapshot(path, fingerprint).pick(paths, keys)
 
 
-def open_snapshot(path: Path, fingerprint: str) -> Pick:
-    """read_snapshot in two steps: this reads and checks the whole file (while the folder is
-    scanned elsewhere, say) and returns the function that picks the rows still current."""
+class Snapshot:
+    """A snapshot read and checked: pick() the rows still current, and then, when every file is
+    as the snapshot has it, restore() the index it was written with. Neither ever raises: a
+    part that is not right gives nothing, and the caller parses or builds instead."""
+
+    def __init__(self, pick: Pick | None = None, restore: Restore | None = None) -> None:
+        self._pick = pick
+        self._restore = restore
+
+    def pick(self, paths: Mapping[str, str], keys: Mapping[str, int | None]) -> dict[str, LoadResult | Article]:
+        try:
+            return self._pick(paths, keys) if self._pick else {}
+        except Exception:
+            self._restore = None
+            return {}
+
+    def restore(self, builder: IndexBuilder, picked: Mapping[str, LoadResult | Article]) -> Index | None:
+        """The index, put into the empty `builder`, when `picked` (what pick() gave) is every row of
+        the snapshot and it holds an index; else None, and the builder is to be thrown away."""
+        try:
+            return self._restore(builder, picked) if self._restore else None
+        except Exception:
+            return None
+
+
+def open_snapshot(path: Path, fingerprint: str) -> Snapshot:
+    """read_snapshot in steps: this reads and checks the whole file (while the folder is
+    scanned elsewhere, say); its pick() keeps the rows still current."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-        pick = _read(data, fingerprint)
+        return Snapshot(*_read(data, fingerprint))
     except Exception:  # anything at all: the snapshot is not trusted, the files are parsed
-        return lambda paths, keys: {}
-
-    def safe(paths: Mapping[str, str], keys: Mapping[str, int | None]) -> dict[str, LoadResult | Article]:
-        try:
-            return pick(paths, keys)
-        except Exception:
-            return {}
-
-    return safe
+        return Snapshot()
 
 
-def _read(data: bytes, fingerprint: str) -> Pick:
+def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore]:
     if not data.startswith(MAGIC):
         raise ValueError("not a snapshot of this format")
     end = data.index(b"\n", len(MAGIC))
@@ -307,9 +328,43 @@ def _read(data: bytes, fingerprint: str) -> Pick:
                 if result.article is not None:
                     raise ValueError("a row with no article has one")
                 out[same] = result
+        kept_all[0] = all(keep) and len(out) == rows + len(extra["unpublished"]) + len(extra["no_article"])
         return out
 
-    return pick
+    kept_all = [False]
+    saved = extra["index"]
+    if saved is not None:
+        metas = saved["groups"]
+        counts = [meta[4] for meta in metas]
+        if not all(type(n) is int and n >= 0 for n in counts):
+            raise ValueError("index")
+        member_rows = _array("I", section["members"], sum(counts))
+        if member_rows and max(member_rows) >= rows:
+            raise ValueError("index")
+
+    def restore(builder: IndexBuilder, picked: Mapping[str, LoadResult | Article]) -> Index:
+        if not kept_all[0] or saved is None:
+            raise ValueError("no index to restore")
+        results = list(map(picked.__getitem__, col_paths))
+        articles: list[Article] = []
+        for result in results:
+            article = result.article if isinstance(result, LoadResult) else result
+            if article is None:
+                raise ValueError("an article row without its article")
+            articles.append(article)
+        by_path = {article.path: article for article in articles}
+        found = {name: r.problems for name, r in picked.items() if isinstance(r, LoadResult) and r.problems}
+        groups: list[tuple[GroupKind, str, str, tuple[Article, ...], str]] = []
+        at = 0
+        for kind, slug, name, names, count in metas:
+            if kind not in ("site", "topic", "provider") or not all(type(x) is str for x in (slug, name, names)):
+                raise ValueError("a group")
+            members = tuple(map(articles.__getitem__, member_rows[at : at + count]))
+            groups.append((kind, slug, name, members, names))
+            at += count
+        return builder.restore(by_path, found, saved, groups)
+
+    return pick, restore
 
 
 def _topics_in(value: Any) -> tuple[str, ...]:
@@ -330,6 +385,7 @@ def write_snapshot(
     fingerprint: str,
     results: Iterable[tuple[str, Article | None, tuple[Problem, ...]]],
     keys: Mapping[str, int | None],
+    index: dict[str, Any] | None = None,
 ) -> None:
     """Writes the snapshot of `results` (each file's path, article and problems), each with its
     state_key from `keys`, and of every other file in `keys` as one with no article and no
@@ -382,6 +438,15 @@ def write_snapshot(
         quality.append(article.quality)
         heat.append(article.heat)
         digest.append(article.digest)
+    members = array("I")
+    saved_index = None
+    if index is not None:  # IndexBuilder.export(): its groups as rows, the rest as it is
+        row_of = {name: row for row, name in enumerate(col_paths)}
+        metas = []
+        for group in index["groups"]:
+            members.extend(map(row_of.__getitem__, map(_PATH, group.articles)))
+            metas.append([group.kind, group.slug, group.name, group.names, len(group.articles)])
+        saved_index = {**index, "groups": metas}
     written = set(col_paths).union(row[0] for row in no_article)
     unpublished = [[name, key] for name, key in keys.items() if key is not None and name not in written]
     extra = {
@@ -393,6 +458,7 @@ def write_snapshot(
         "digest": digest,
         "problems": problems,
         "no_article": no_article,
+        "index": saved_index,
     }
     sections = {
         "paths": "\0".join(col_paths).encode("utf-8", "surrogatepass"),  # (names that are not UTF-8)
@@ -403,6 +469,7 @@ def write_snapshot(
         "ends": ends.tobytes(),
         "providers": providers.tobytes(),
         "topics": topics.tobytes(),
+        "members": members.tobytes(),
         "extra": json.dumps(extra, separators=(",", ":")).encode(),
     }
     body = [sections[name] for name in SECTIONS]

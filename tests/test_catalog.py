@@ -311,6 +311,96 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     assert ids(make(seeds_dir, tmp_path).index) == ["https://news.example/a/1"]
 
 
+def same_index(a: Index, b: Index) -> bool:
+    return (
+        a.site,
+        dict(a.topics),
+        dict(a.providers),
+        a.problems,
+        a.version,
+        dict(a.topic_slugs),
+        dict(a.topic_names),
+    ) == (
+        b.site,
+        dict(b.topics),
+        dict(b.providers),
+        b.problems,
+        b.version,
+        dict(b.topic_slugs),
+        dict(b.topic_names),
+    )
+
+
+def test_a_warm_start_restores_the_index_the_snapshot_was_written_with(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every file unchanged: the index comes back from the snapshot, group by group, not built
+    again; it is the one a build gives, and the catalog goes on from it as from a built one."""
+    for n in range(1, 31):
+        write_article(
+            n, topics=["AI", f"T{n % 4}", "ai"], provider={"name": f"P{n % 3}", "domain": f"p{n % 3}.example"}
+        )
+    write_article(40, raw="---\n- a list\n---\n")  # a problem
+    write_article(41, published=False)
+    write_article(42, topics=["Robots", "ROBOTS!"])  # spellings that share a slug
+    cold = make(seeds_dir, tmp_path)
+    built: list[int] = []
+    real_apply = IndexBuilder.apply
+
+    def apply(self: IndexBuilder, changes: Any) -> Index:
+        built.append(len(changes))
+        return real_apply(self, changes)
+
+    monkeypatch.setattr(IndexBuilder, "apply", apply)
+    warm = make(seeds_dir, tmp_path)
+    assert built == []  # restored, not built
+    assert same_index(warm.index, cold.index) and len(warm.index.problems) == 1
+    for catalog in (warm, cold):  # and both go on the same way
+        write_article(7, topics=["Drones"], title="Changed")
+        os.utime(seeds_dir / "007.txt", ns=(1, 10**18))
+        (seeds_dir / "009.txt").unlink()
+        catalog.refresh()
+        write_article(9, topics=["AI"])
+    assert same_index(warm.index, cold.index)
+
+    built.clear()  # a file changed since the snapshot: the index is built (with the rows reused)
+    write_article(3, title="Edited")
+    os.utime(seeds_dir / "003.txt", ns=(2, 10**18))
+    changed = make(seeds_dir, tmp_path)
+    assert len(built) == 1 and "Edited" in [a.title for a in changed.index.site.articles]
+
+
+def test_an_index_in_the_snapshot_that_is_not_right_is_built_again(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(1, 6):
+        write_article(n, topics=["AI", f"T{n % 2}"])
+    cold = make(seeds_dir, tmp_path)
+    path = snapshot.snapshot_path(tmp_path / "snap", seeds_dir)
+    header, sections = unpack(path.read_bytes())
+    extra = json.loads(sections["extra"])
+    rows = array("I")
+    rows.frombytes(sections["members"])
+    swapped = array("I", rows)
+    swapped[0], swapped[1] = swapped[1], swapped[0]  # the site's first two articles the other way round
+    wrong = [
+        {"members": swapped.tobytes()},
+        {"members": array("I", [7] * len(rows)).tobytes()},  # rows that are not there
+        {"members": rows.tobytes()[:-4]},  # one row short
+        {"members": array("I", [rows[1], *rows[1:]]).tobytes()},  # an article twice in the site, one missing
+        {"extra": json.dumps({**extra, "index": {**extra["index"], "version": "another"}}).encode()},
+        {"extra": json.dumps({**extra, "index": {**extra["index"], "topic_names": {"ai": 5}}}).encode()},
+        {"extra": json.dumps({**extra, "index": {**extra["index"], "groups": extra["index"]["groups"][1:]}}).encode()},
+    ]
+    for change in wrong:
+        path.write_bytes(pack(header, {**sections, **change}))
+        calls = count_parses(monkeypatch)
+        warm = make(seeds_dir, tmp_path)
+        assert same_index(warm.index, cold.index), change
+        assert len(calls) <= 5  # (a snapshot refused as a whole is parsed again: still right)
+        monkeypatch.undo()
+
+
 def test_snapshot_holds_no_code_and_keeps_names_that_are_not_utf8(
     seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
