@@ -493,6 +493,7 @@ def write_snapshot(
                 handle.write(part)
         os.replace(tmp, path)
         tmp = None
+        path.with_suffix(".jsonl").unlink(missing_ok=True)  # a snapshot of the first format, if any
     except OSError as exc:
         log.warning("cannot write the snapshot %s: %s; the next start parses every file", path, exc)
     finally:
