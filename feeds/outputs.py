@@ -33,6 +33,18 @@ CHARSET = "; charset=utf-8"
 PIECES_FROM = 64 * 1024
 
 
+class Pieces(tuple[bytes, bytes]):
+    """A body as (first byte, the rest): what the fast path returns to bjoern for a large body.
+    It has a close() because bjoern looks one up on every iterable once the response is out,
+    and a missing one costs an AttributeError raised and cleared each time (perf: about 4 % of
+    a worker's samples, more than calling a method that does nothing)."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        """Nothing to release: the bytes belong to the Rendered."""
+
+
 @dataclass(frozen=True, slots=True)
 class ResponseHeaders:
     """The headers of a 200 and of a 304 for one body in one encoding; never mutated."""
@@ -54,7 +66,7 @@ class Rendered:
     gzip_etag: str = field(init=False)
     _gzipped: bytes | None = field(init=False, repr=False, compare=False)
     _headers: dict[tuple[bool, int], ResponseHeaders] = field(init=False, repr=False, compare=False)
-    _pieces: dict[bool, tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
+    _pieces: dict[bool, Pieces] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         digest = hashlib.blake2b(self.body, digest_size=16).hexdigest()
@@ -75,14 +87,14 @@ class Rendered:
             object.__setattr__(self, "_gzipped", found)
         return found
 
-    def pieces(self, gzipped: bool) -> tuple[bytes, bytes]:
+    def pieces(self, gzipped: bool) -> Pieces:
         """The body, or its gzip, as (first byte, the rest): what the fast path returns for a body
         of PIECES_FROM bytes or more under bjoern (see PIECES_FROM), made once per encoding.
         _rendered_bytes charges the second copy of the body up front."""
         found = self._pieces.get(gzipped)
         if found is None:
             body = self.gzipped if gzipped else self.body
-            found = self._pieces[gzipped] = (body[:1], body[1:])
+            found = self._pieces[gzipped] = Pieces((body[:1], body[1:]))
         return found
 
     @property
@@ -243,6 +255,7 @@ __all__ = [
     "GENERATOR",
     "PIECES_FROM",
     "Outputs",
+    "Pieces",
     "RenderCache",
     "Rendered",
     "ResponseHeaders",

@@ -470,6 +470,8 @@ def test_a_large_body_goes_to_bjoern_in_two_pieces_of_the_same_bytes(app: Flask,
         assert dict(sent) == {**dict(want.headers.to_wsgi_list()), "Date": dict(sent)["Date"]}
         if len(want.data) >= PIECES_FROM:
             assert isinstance(body, tuple) and len(body) == 2 and len(body[0]) == 1
+            body.close()  # bjoern calls it after each response: there must be one, doing nothing
+            assert b"".join(body) == want.data
             assert bjoern_like(app, "/feed.xml", **headers)[2] is body  # made once, not per request
         else:  # the gzip of it: small, one item as before
             assert body == [want.data]
@@ -506,3 +508,17 @@ def test_the_render_cache_charges_the_pieces_of_a_large_body() -> None:
     charged_large = cache.bytes - charged_small
     assert charged_small < len(small) * 4 // 3 + 2000  # body and gzip: no pieces
     assert charged_large >= 2 * (len(large) + len(large) // 3)  # body and gzip, each twice
+
+
+def test_pieces_of_a_large_gzip_are_the_gzip() -> None:
+    import random
+
+    from feeds.outputs import PIECES_FROM, Rendered
+
+    noise = random.Random(1).randbytes(2 * PIECES_FROM)  # does not compress: a gzip past PIECES_FROM
+    rendered = Rendered(noise, "application/octet-stream", None)
+    assert len(rendered.gzipped) >= PIECES_FROM
+    for gzipped, whole in ((False, noise), (True, rendered.gzipped)):
+        head, rest = rendered.pieces(gzipped)
+        assert (len(head), head + rest) == (1, whole)
+        assert rendered.pieces(gzipped)[1] is rest
