@@ -78,7 +78,9 @@ def granian_server(settings: Settings, target: str = "feeds.web.serving:app") ->
 
 class Dated:
     """Adds the Date header (RFC 9110 6.6.1: an origin server with a clock sends one), which
-    bjoern leaves to the application; formatted once a second."""
+    bjoern leaves to the application; formatted once a second. And tells the app that its server
+    writes each item of a response as it is (web.http.PIECES): bjoern copies the first item
+    into the buffer of its headers and writes every other one from its own bytes."""
 
     def __init__(self, app: WSGIApp, clock: Callable[[], float] = time.time) -> None:
         self.app = app
@@ -93,6 +95,7 @@ class Dated:
             self._second = second
         date = ("Date", self._date)
         environ["feeds.second"] = second  # web.http.SECOND: Expires is this second plus max-age
+        environ["feeds.pieces"] = True  # web.http.PIECES
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, date], exc_info)

@@ -436,3 +436,89 @@ def test_the_fast_path_forgets_old_data(app: Flask, write_article: WriteArticle)
     assert second.headers["ETag"] != first.headers["ETag"]
     index = app.extensions["feeds"].catalog.index
     assert all(found.index is index for found in fast._memo.values())
+
+
+def bjoern_like(app: Flask, path: str, **headers: str) -> tuple[str, list[tuple[str, str]], Any]:
+    """What the app behind server.Dated returns to bjoern for one request: status, headers and
+    the iterable itself (bjoern writes each of its items as it is)."""
+    from feeds.server import Dated
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "wsgi.url_scheme": "https"}
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key == "REQUEST_METHOD" else "HTTP_" + key] = value
+    seen: list[Any] = []
+    dated = Dated(app.wsgi_app, clock=app.extensions["feeds"].clock)  # the clock Flask answers by
+    body = dated(environ, lambda *args: seen.extend(args[:2]))
+    return seen[0], seen[1], body
+
+
+def test_a_large_body_goes_to_bjoern_in_two_pieces_of_the_same_bytes(app: Flask, write_article: WriteArticle) -> None:
+    from feeds.outputs import PIECES_FROM
+
+    for n in range(1, 6):  # about 100 KB (an entry shows up to 20 KB of its article): past PIECES_FROM
+        write_article(n, body=f"Article {n} is long. " * 2000)
+    write_article(6, provider={"name": "Small", "domain": "small.example"})
+    reload(app.test_client())
+    slow = flask_only(app)
+    for headers in ({}, {"Accept-Encoding": "gzip"}):
+        want = slow.get("/feed.xml", headers=headers)
+        assert len(want.data) >= PIECES_FROM or headers
+        status, sent, body = bjoern_like(app, "/feed.xml", **headers)
+        assert status == "200 OK"
+        assert b"".join(body) == want.data
+        assert dict(sent) == {**dict(want.headers.to_wsgi_list()), "Date": dict(sent)["Date"]}
+        if len(want.data) >= PIECES_FROM:
+            assert isinstance(body, tuple) and len(body) == 2 and len(body[0]) == 1
+            body.close()  # bjoern calls it after each response: there must be one, doing nothing
+            assert b"".join(body) == want.data
+            assert bjoern_like(app, "/feed.xml", **headers)[2] is body  # made once, not per request
+        else:  # the gzip of it: small, one item as before
+            assert body == [want.data]
+        etag = want.headers["ETag"]
+        assert bjoern_like(app, "/feed.xml", **{**headers, "If-None-Match": etag})[::2] == ("304 Not Modified", [b""])
+        status, sent, body = bjoern_like(app, "/feed.xml", **{**headers, "REQUEST_METHOD": "HEAD"})
+        assert (status, body, dict(sent)["Content-Length"]) == ("200 OK", [b""], str(len(want.data)))
+    small = slow.get("/feeds/providers/small.example.xml").data
+    assert bjoern_like(app, "/feeds/providers/small.example.xml")[2] == [small]
+
+
+def test_pieces_are_never_those_of_an_older_body(app: Flask, write_article: WriteArticle) -> None:
+    for n in range(1, 6):
+        write_article(n, body="The first version. " * 2000)
+    reload(app.test_client())
+    first = b"".join(bjoern_like(app, "/feed.xml")[2])
+    assert b"The first version." in first
+    for n in range(1, 6):
+        write_article(n, body="The second version. " * 2000)
+    reload(app.test_client())
+    second = bjoern_like(app, "/feed.xml")[2]
+    assert b"".join(second) == flask_only(app).get("/feed.xml").data
+    assert b"The second version." in second[1] and b"The first version." not in second[1]
+
+
+def test_the_render_cache_charges_the_pieces_of_a_large_body() -> None:
+    from feeds.outputs import PIECES_FROM, RenderCache, Rendered
+
+    cache = RenderCache(10 << 20)
+    small, large = b"x" * (PIECES_FROM - 1), b"x" * (3 * PIECES_FROM)
+    cache.get("small", lambda: Rendered(small, "text/plain", None))
+    charged_small = cache.bytes
+    cache.get("large", lambda: Rendered(large, "text/plain", None))
+    charged_large = cache.bytes - charged_small
+    assert charged_small < len(small) * 4 // 3 + 2000  # body and gzip: no pieces
+    assert charged_large >= 2 * (len(large) + len(large) // 3)  # body and gzip, each twice
+
+
+def test_pieces_of_a_large_gzip_are_the_gzip() -> None:
+    import random
+
+    from feeds.outputs import PIECES_FROM, Rendered
+
+    noise = random.Random(1).randbytes(2 * PIECES_FROM)  # does not compress: a gzip past PIECES_FROM
+    rendered = Rendered(noise, "application/octet-stream", None)
+    assert len(rendered.gzipped) >= PIECES_FROM
+    for gzipped, whole in ((False, noise), (True, rendered.gzipped)):
+        head, rest = rendered.pieces(gzipped)
+        assert (len(head), head + rest) == (1, whole)
+        assert rendered.pieces(gzipped)[1] is rest

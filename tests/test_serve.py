@@ -324,3 +324,36 @@ def test_prefork_workers_end_with_a_killed_supervisor() -> None:
         assert gone(workers)
     finally:
         stop_server(proc)
+
+
+def test_bjoern_sends_a_large_body_in_pieces_whole(seeds_dir: Path, write_article: WriteArticle) -> None:
+    """A body past outputs.PIECES_FROM goes to bjoern as (first byte, the rest): on the wire it
+    is the app's bytes, once, with its Content-Length, on a connection that carries on."""
+    from feeds import create_app
+    from feeds.outputs import PIECES_FROM
+
+    require_bjoern()
+    for n in range(1, 6):
+        write_article(n, body=f"Article {n} is long. " * 2000)
+    app = create_app({"SEEDS_DIR": seeds_dir, "BASE_URL": BASE, "RELOAD_INTERVAL": 0})
+    want = app.test_client().get("/feed.xml").data
+    assert len(want) >= PIECES_FROM
+    proc, port = start_server(seeds_dir, "bjoern")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        for method, headers in (("GET", {}), ("HEAD", {}), ("GET", {"Accept-Encoding": "gzip"}), ("GET", {})):
+            conn.request(method, "/feed.xml", headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            assert response.status == 200
+            if headers:
+                assert gzip.decompress(body) == want
+            else:
+                assert body == (b"" if method == "HEAD" else want)
+                assert response.getheader("content-length") == str(len(want))
+        conn.request("GET", "/feed.xml", headers={"If-None-Match": str(response.getheader("etag"))})
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (304, b"")
+    finally:
+        conn.close()
+        stop_server(proc)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..index import Group, Index
-from ..outputs import Rendered
+from ..outputs import PIECES_FROM, Rendered
 from . import FeedsState
-from .http import SECOND, respond
+from .http import PIECES, SECOND, respond
 from .lookup import FeedRoute, Found, HttpProblem, base_url, feed_route, locate_feed, locate_opml
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -68,6 +68,8 @@ class FastPath:
                     second=environ.get(SECOND) or int(self.state.clock()),
                 )
                 start_response(_STATUS[status], headers)
+                if len(body) >= PIECES_FROM and PIECES in environ:  # bjoern: sent with no copy
+                    return rendered.pieces(body is not rendered.body)
                 return [body]
         return self.app(environ, start_response)
 

@@ -18,6 +18,9 @@ _GZIP_NAMES = frozenset(("gzip", "x-gzip", "*"))
 # The second a response is sent, put in the WSGI environ by the server wrapper that writes the
 # Date header (server.Dated), so that Expires is exactly Date plus max-age.
 SECOND = "feeds.second"
+# True in the environ when the server writes each item of a response as it is (bjoern, told by
+# server.Dated): a large cached body is then returned as its two pieces (outputs.PIECES_FROM).
+PIECES = "feeds.pieces"
 
 
 def _accepts_gzip(accept_encoding: str) -> bool:
@@ -134,6 +137,7 @@ def forget_memos() -> None:
 
 
 __all__ = [
+    "PIECES",
     "SECOND",
     "Headers",
     "accepts_gzip",
