@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -492,6 +493,35 @@ def test_the_index_starts_again_when_much_of_it_is_of_articles_since_changed(
     body = client.get("/feeds/ai-hardware.json?q=again").data
     assert ids_of(body, "json") == ["https://news.example/a/6"]
     assert fresh_index._WORDS is not first and len(fresh_index._WORDS.hashes) == len(expected_ids({"ai-hardware"}))
+
+
+def test_an_article_new_to_a_group_but_indexed_for_another_is_not_indexed_again(
+    corpus: None, client: FlaskClient, write_article: WriteArticle, fresh_index: Any
+) -> None:
+    client.get("/feeds/ai-hardware.json?q=zebra")
+    client.get("/feeds/chips.json?q=zebra")  # 4 (Chips only) is indexed now
+    indexed = len(fresh_index._WORDS.hashes)
+    write_article(4, **{**_fields(4), "topics": ["Chips", "AI Hardware"]})  # the same text, one more topic
+    reload(client)
+    body = client.get("/feeds/ai-hardware.json?q=zebra&limit=500").data  # (from its last version, and 4)
+    assert ids_of(body, "json") == expected_ids(
+        None, lambda a: "zebra" in a["text"] and ("ai-hardware" in a["topics"] or a["id"].endswith("/4"))
+    )
+    assert len(fresh_index._WORDS.hashes) == indexed
+
+
+def test_a_hash_is_found_where_its_bytes_start_an_entry() -> None:
+    from array import array
+
+    from feeds.query import _MISSING, _find_hash
+
+    wanted = int.from_bytes(bytes(range(1, 9)), sys.byteorder, signed=True)
+    low, high = wanted.to_bytes(8, sys.byteorder, signed=True)[:4], wanted.to_bytes(8, sys.byteorder, signed=True)[4:]
+    before = int.from_bytes(b"\0" * 4 + low, sys.byteorder, signed=True)  # its bytes across two entries first
+    after = int.from_bytes(high + b"\0" * 4, sys.byteorder, signed=True)
+    hashes = array("q", [7, before, after, wanted, 9]).tobytes()
+    assert _find_hash(hashes, wanted) == 3
+    assert _find_hash(hashes, 8) == _MISSING
 
 
 @pytest.mark.parametrize(
