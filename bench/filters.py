@@ -6,11 +6,18 @@ One process loads the corpus (bench/corpus/<count>, written by bench.corpus when
 snapshot kept beside it makes later runs start fast), takes the largest topic, and renders
 RSS for many different queries, each with a fresh render cache (the entry caches stay as a
 serving worker has them). Prints p50, p99 and max per kind of query, and overall.
+
+Before those it times the first query of each kind on the largest topic (what a worker builds
+once per data version: the words index, the heat order, the columns), then has every other
+article indexed (a q on each topic the combined kinds use, then on the site), printing what that
+holds and the growth of resident memory; after them, the first query of each kind again once an
+article of the largest topic changed (in memory: the corpus is left as it is).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -18,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.corpus import cached_corpus
 
@@ -30,6 +38,38 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def _rss() -> int:
+    """This process's resident memory in bytes (0 where /proc is not)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _sizes(query_module: Any, when: str, site: int, rss_before: int) -> None:
+    """What the words index and the groups' columns hold (their arrays, bytes and tuples'
+    pointers, in bytes), and how much the process's resident memory grew since `rss_before`."""
+    words = query_module._WORDS
+    index = words.postings.nbytes + words.hashes.itemsize * len(words.hashes)
+    columns = 0
+    for c in query_module._COLUMNS.values():
+        columns += len(c.indexed[1]) * 4 if c.indexed else 0
+        columns += len(c.quality or b"") + 8 * len(c.domains or ()) + 4 * sum(map(len, c.providers.values()))
+        columns += 4 * (len(c.hot[1]) if c.hot else 0) + 4 * len(c.rank or ())
+    grown = _rss() - rss_before
+    print(
+        f"{when}: words index {len(words.hashes)} articles, {len(words.postings.ends)} tokens, "
+        f"{index / 1e6:.1f} MB ({index / site:.0f} B per article of the site); columns of "
+        f"{len(query_module._COLUMNS)} groups {columns / 1e6:.1f} MB ({columns / site:.0f} B); "
+        f"resident memory +{grown / 1e6:.1f} MB since the start ({grown / site:.0f} B per article)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="uncached filtered, combined and paged feeds")
     parser.add_argument("--count", type=int, default=100_000)
@@ -39,6 +79,8 @@ def main() -> None:
     corpus = cached_corpus(args.corpus, args.count)
 
     from feeds.catalog import Catalog
+    from feeds.index import Index
+    from feeds.model import pack_detail
     from feeds.outputs import Outputs, RenderCache
     from feeds.query import FeedQuery, select
 
@@ -80,20 +122,38 @@ def main() -> None:
     }
     from feeds import query as query_module
 
-    for name, first in (("q", query(q=("zqwarmupnomatch",))), ("sort=heat", query(heat=True))):
-        t = time.perf_counter()
-        Outputs("feeds", RenderCache()).feed(index, [largest], "rss", "https://b.example", now, first)
-        print(
-            f"first {name} on the largest topic after a change (builds its kept order or text): "
-            f"{(time.perf_counter() - t) * 1000:.0f} ms",
-            flush=True,
-        )
-    kept = sum(len(t.blob) + t.ends.itemsize * len(t.ends) for t in query_module._TEXTS.values())
+    firsts = {
+        "q": query(q=("zqwarmupnomatch",)),
+        "sort=heat": query(heat=True),
+        "min_quality": query(min_quality=99),
+        "provider": query(provider="no-such-provider.example"),
+    }
+
+    def first_queries(when: str, on: Index) -> None:
+        group = max(on.topics.values(), key=lambda g: len(g.articles))
+        for name, first in firsts.items():
+            t = time.perf_counter()
+            Outputs("feeds", RenderCache()).feed(on, [group], "rss", "https://b.example", now, first)
+            print(f"first {name} on the largest topic {when}: {(time.perf_counter() - t) * 1000:.0f} ms", flush=True)
+
+    site = len(index.site.articles)
+    gc.collect()
+    rss = _rss()
+    first_queries("after the start (builds its index, heat order or columns)", index)
+    _sizes(query_module, "after them", site, rss)
+    t = time.perf_counter()
+    before = len(query_module._WORDS.hashes)
+    for group in [*topics[1:40], index.site]:  # the combined kinds' topics, and then every article
+        select([group], query(q=("zqwarmupnomatch",)), now)
+    added = len(query_module._WORDS.hashes) - before
+    took = time.perf_counter() - t
     print(
-        f"kept search text of the largest topic: {kept / 1e6:.1f} MB, "
-        f"{kept / len(largest.articles):.0f} B per article of the topic",
+        f"first q on each of the next 39 topics, then on the site: {took * 1000:.0f} ms in all, {added} "
+        f"articles indexed ({took / max(added, 1) * 1e6:.0f} us each)",
         flush=True,
     )
+    gc.collect()
+    _sizes(query_module, "every article indexed", site, rss)
     everything: list[float] = []
     rows = []
     for name, make in kinds.items():
@@ -108,6 +168,14 @@ def main() -> None:
         everything.extend(times)
         rows.append((name, statistics.median(times), _pct(times, 99), max(times)))
         print(f"{name:28s} p50 {rows[-1][1]:7.2f} ms  p99 {rows[-1][2]:7.2f} ms  max {rows[-1][3]:7.2f} ms", flush=True)
+    gc.collect()
+    _sizes(query_module, "after every query", site, rss)
+    edited = largest.articles[len(largest.articles) // 2]  # one article edited: a new text, a new index
+    detail = edited.detail._replace(title=edited.title + " edited")
+    changed = catalog._builder.apply(
+        {edited.path: edited._replace(packed=pack_detail(detail), digest=edited.digest + 1)}
+    )
+    first_queries("after one of its articles changed", changed)
     p99 = _pct(everything, 99)
     print(
         f"{'all':28s} p50 {statistics.median(everything):7.2f} ms  p99 {p99:7.2f} ms  max {max(everything):7.2f} ms"

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import ctypes
 import heapq
 import math
 import re
+import sys
+import threading
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
-from itertools import accumulate, islice
-from typing import NamedTuple
+from itertools import accumulate, chain, compress, count, islice, repeat
+from operator import add, attrgetter, eq, getitem, gt, setitem
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from .index import Group
@@ -210,193 +217,522 @@ def _heat_key(article: Article) -> tuple[float, int, str]:
     return (-(article.heat or 0.0), -article.published_us, article.id)
 
 
-def _start(group: Group, now: float, after: tuple[int, str] | None) -> int:
-    """Index of the first visible article of a group that sorts after `after` (newest first)."""
+_PACKED = attrgetter("packed")
+_QUALITY = attrgetter("quality")
+_PROVIDER = attrgetter("provider")
+
+
+# Byte maps and bit maps -------------------------------------------------------------------------
+#
+# Filters are maps with a byte a position (1: kept), read by C loops (itertools.compress, map with
+# operator.getitem), so testing an article costs no Python call. A token many articles hold keeps
+# its map as bits (an eighth of the size); _spread and _packed turn one form into the other with
+# big-int operations, also in C.
+
+_SPREAD = tuple(bytes((byte >> bit) & 1 for bit in range(8)) for byte in range(256))
+
+
+def _byte_map(positions: Iterable[int], size: int) -> bytearray:
+    found = bytearray(size)
+    deque(map(setitem, repeat(found), positions, repeat(1)), 0)
+    return found
+
+
+def _packed(byte_map: bytes | bytearray) -> bytes:
+    """A byte map (0 or 1 a byte) as bits: bit k of byte j is position 8j + k."""
+    bits = 0
+    for k in range(8):  # no carry: each byte of a slice is 0 or 1, shifted by at most 7
+        bits |= int.from_bytes(byte_map[k::8], "little") << k
+    return bits.to_bytes((len(byte_map) + 7) // 8, "little")
+
+
+def _spread(bits: int, size: int) -> bytearray:
+    """Bits (an int, bit n for position n) as a byte map of `size` positions."""
+    spread = b"".join(map(getitem, repeat(_SPREAD), bits.to_bytes((size + 7) // 8, "little")))
+    return bytearray(spread[:size])
+
+
+# The words index: what `q` looks in ---------------------------------------------------------------
+#
+# One index for every group (site, topic, provider, combined), built in each worker on the first `q`
+# and added to as articles arrive. Each article indexed has an ordinal; each token (a run of
+# characters between ASCII spaces in an article's case-folded title and excerpt, UTF-8) is kept
+# once, with the ordinals of the articles holding it: an array, or bits when many do. A q word has
+# no spaces, so it is in an article's text exactly when it is in one of its tokens: the articles
+# holding it are those of the tokens that contain it (a bytes.find over the tokens, a C loop).
+
+_RECENT = 2048  # articles indexed by their text alone (each q reads them) until a merge into the tokens
+_TOKENS_MAX = 4096  # a word in more tokens than this is checked in each article's text instead
+_BITS = 32  # a token held by at least 1/32 of the articles keeps bits (smaller than 4-byte ordinals)
+_CHURN = 4  # start again once a quarter of what is indexed may be articles since changed or removed
+_RARE = 128  # a q held by fewer than 1/128 of the articles: the group's are listed, not walked
+_BYTES_PER_ARTICLE = 512  # past this (and _BYTES_FLOOR) the index is dropped: `q` reads each article's text
+_BYTES_FLOOR = 8 << 20
+
+
+class _Postings(NamedTuple):
+    """The index at one moment, replaced whole (a reader never sees half of a merge)."""
+
+    tokens: bytes = b""  # every token once, a NUL after each
+    ends: array[int] = array("I")  # where each token's NUL is
+    starts: array[int] = array("I", [0])  # token i's ordinals: ordinals[starts[i]:starts[i + 1]]
+    ordinals: array[int] = array("I")
+    bits: Mapping[int, bytes] = MappingProxyType({})  # token -> its articles as bits (none in ordinals)
+    merged: int = 0  # articles in the tokens, ordinals 0 to merged - 1
+    recent: tuple[bytes, ...] = ()  # the texts of the articles after those: ordinals merged, merged + 1, ...
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held (an estimate of the objects' own: their contents, plus 80 a recent text)."""
+        arrays = 4 * (len(self.ends) + len(self.starts) + len(self.ordinals))
+        bits = sum(map(len, self.bits.values())) + 80 * len(self.bits)
+        return len(self.tokens) + arrays + bits + sum(map(len, self.recent)) + 80 * len(self.recent)
+
+    def tokens_with(self, needle: bytes) -> list[int] | None:
+        """The tokens that contain `needle` (not across a NUL); None past _TOKENS_MAX of them."""
+        tokens, ends = self.tokens, self.ends
+        found: list[int] = []
+        at = tokens.find(needle)
+        while at >= 0:
+            i = bisect_left(ends, at)
+            if at + len(needle) <= ends[i]:
+                found.append(i)
+                if len(found) > _TOKENS_MAX:
+                    return None
+                at = tokens.find(needle, ends[i] + 1)
+            else:
+                at = tokens.find(needle, at + 1)
+        return found
+
+    def holding(self, word: str) -> bytearray | None:
+        """A byte an ordinal, 1 for each article whose text holds the word; None when the word is
+        in more than _TOKENS_MAX tokens."""
+        needle = word.encode("utf-8", "surrogatepass")
+        ids = self.tokens_with(needle)
+        if ids is None:
+            return None
+        size = self.merged + len(self.recent)
+        bits = 0
+        for i in ids:
+            if i in self.bits:
+                bits |= int.from_bytes(self.bits[i], "little")
+        found = _spread(bits, size) if bits else bytearray(size)
+        starts = self.starts
+        for i in ids:
+            if starts[i] < starts[i + 1]:
+                deque(map(setitem, repeat(found), self.ordinals[starts[i] : starts[i + 1]], repeat(1)), 0)
+        for n, text in enumerate(self.recent, self.merged):
+            if needle in text:
+                found[n] = 1
+        return found
+
+    def matching(self, words: tuple[str, ...]) -> _Held:
+        found: int | None = None
+        unchecked: list[str] = []
+        for word in words:
+            holding = self.holding(word)
+            if holding is None:
+                unchecked.append(word)
+                continue
+            these = int.from_bytes(holding, "little")
+            found = these if found is None else found & these
+            if not found:
+                break
+        if found is None:
+            return _Held(None, 0, tuple(unchecked))
+        return _Held(found.to_bytes(self.merged + len(self.recent), "little"), found.bit_count(), tuple(unchecked))
+
+
+class _Held(NamedTuple):
+    """What the index tells of a q's words."""
+
+    map: bytes | None  # a byte an ordinal: 1 where the article holds every word the index answers for
+    held: int  # how many do
+    unchecked: tuple[str, ...]  # words it does not answer for (each in too many tokens): read each text
+
+
+def _merged(postings: _Postings, texts: Iterable[bytes]) -> _Postings:
+    """The index with these texts in its tokens (ordinals from postings.merged on), recent included."""
+    added: dict[bytes, array[int]] = {}
+    total = postings.merged
+    for text in chain(postings.recent, texts):
+        for token in set(text.split()):
+            found = added.get(token)
+            if found is None:
+                found = added[token] = array("I")
+            found.append(total)
+        total += 1
+    tokens = postings.tokens.split(b"\0")[:-1]
+    old, starts, old_bits = postings.ordinals, postings.starts, postings.bits
+    ordinals = array("I")
+    new_starts = array("I", [0])
+    bits: dict[int, bytes] = {}
+    size8 = (total + 7) // 8 * 8
+
+    def keep(i: int, held: array[int], more: array[int] | None) -> None:
+        if i in old_bits and more is None:
+            bits[i] = old_bits[i]
+        elif i in old_bits or (len(held) + len(more or ())) * _BITS >= total:
+            map_ = int.from_bytes(old_bits.get(i, b""), "little")
+            map_ |= int.from_bytes(_packed(_byte_map(chain(held, more or ()), size8)), "little")
+            bits[i] = map_.to_bytes(size8 // 8, "little")
+        else:
+            ordinals.extend(held)
+            if more is not None:
+                ordinals.extend(more)
+        new_starts.append(len(ordinals))
+
+    for i, token in enumerate(tokens):
+        keep(i, old[starts[i] : starts[i + 1]], added.pop(token, None))
+    for token, more in added.items():
+        keep(len(tokens), array("I"), more)
+        tokens.append(token)
+    ends = array("I", (end - 1 for end in accumulate(len(token) + 1 for token in tokens)))
+    joined = b"\0".join(tokens) + b"\0" if tokens else b""
+    return _Postings(joined, ends, new_starts, ordinals, MappingProxyType(bits), total)
+
+
+_EPOCHS = count()
+
+
+class _Words:
+    """The words index of this process and what it holds (changed under _WORDS_LOCK only)."""
+
+    def __init__(self) -> None:
+        self.epoch = next(_EPOCHS)  # each index its own: ordinals of another epoch mean nothing here
+        self.postings = _Postings()
+        self.hashes = array("q")  # hash(packed) of the article of each ordinal (the same text, the same hash)
+        self.seen: dict[tuple[str, str], str] = {}  # group -> the digest last indexed
+        self.churn = 0  # articles indexed for groups seen before with other articles
+        self.off = False  # past _BYTES_PER_ARTICLE: q reads each article's text
+
+    def add(self, articles: list[Article]) -> None:
+        """Index these articles (ordinals from len(hashes) on): their texts kept as they are while
+        they are few, else merged into the tokens."""
+        postings = self.postings
+        texts = (search_text(a.packed).encode() for a in articles)
+        if len(postings.recent) + len(articles) <= _RECENT:
+            postings = postings._replace(recent=postings.recent + tuple(texts))
+        else:
+            postings = _merged(postings, texts)
+        self.hashes.extend(hash(a.packed) for a in articles)
+        held = postings.nbytes + self.hashes.itemsize * len(self.hashes)
+        if held > _BYTES_FLOOR and held > _BYTES_PER_ARTICLE * len(self.hashes):
+            self.postings, self.hashes, self.off = _Postings(), array("q"), True
+        else:
+            self.postings = postings
+
+
+_WORDS = _Words()
+_WORDS_LOCK = threading.Lock()
+
+
+# Columns: what filtering a group takes beyond its articles -----------------------------------------
+
+
+class _QualityByte(dict[float | None, int]):
+    """An article's quality -> a byte, whole, 0 to 100 (none: 0): the same floats recur, so a
+    dict lookup in C for nearly all; another value is worked out (and not kept)."""
+
+    def __missing__(self, quality: float | None) -> int:
+        return int(min(100.0, max(0.0, quality or 0.0)))
+
+
+_QUALITY_BYTE = _QualityByte({float(v): v for v in range(101)})
+_QUALITY_BYTE[None] = 0
+
+
+class _Columns:
+    """One group version's columns, each built on first need: where each article is in the words
+    index, its quality, the positions of each provider's articles, the heat order."""
+
+    __slots__ = ("articles", "domains", "hot", "indexed", "previous", "providers", "quality", "rank")
+
+    def __init__(self, articles: tuple[Article, ...]) -> None:
+        self.articles = articles
+        self.indexed: tuple[int, array[int]] | None = None  # (words epoch, each article's ordinal)
+        self.previous: tuple[tuple[Article, ...], tuple[int, array[int]]] | None = None  # the last indexed
+        self.quality: bytes | None = None  # each article's quality, whole, 0 to 100 (none: 0)
+        self.domains: tuple[str | None, ...] | None = None  # each article's provider's domain
+        self.providers: dict[str, array[int]] = {}  # domain -> its positions, ascending (those asked)
+        self.hot: tuple[int, array[int]] | None = None  # (first visible, their positions hottest first)
+        self.rank: array[int] | None = None  # each position's rank in that order (when asked)
+
+    @property
+    def size(self) -> int:
+        """Articles whose columns this holds (the previous version's too)."""
+        return len(self.articles) + (len(self.previous[0]) if self.previous else 0)
+
+    def quality_map(self, at_least: int) -> bytes:
+        """A byte a position: 1 where the article's quality is at least `at_least` (1 to 100)."""
+        if self.quality is None:
+            self.quality = bytes(map(_QUALITY_BYTE.__getitem__, map(_QUALITY, self.articles)))
+        return self.quality.translate(bytes(int(v >= at_least) for v in range(256)))
+
+    def of_provider(self, domain: str) -> array[int]:
+        """The positions of the provider's articles, ascending."""
+        if self.domains is None:
+            self.domains = tuple(map(getattr, map(_PROVIDER, self.articles), repeat("domain"), repeat(None)))
+            self.providers = {}
+        found = self.providers.get(domain)
+        if found is None:
+            if len(self.providers) >= 64:
+                self.providers.clear()
+            found = array("I", compress(count(), map(eq, repeat(domain), self.domains)))
+            self.providers[domain] = found
+        return found
+
+    def hottest(self, start: int) -> array[int]:
+        """Positions of the visible articles (from `start`) hottest first: sorted once per group
+        version (35,000 articles: about 60 ms); a page then is a bisection and a slice."""
+        if self.hot is None or self.hot[0] != start:
+            keys = list(map(_heat_key, islice(self.articles, start, None)))
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            self.hot = (start, array("I", map(add, order, repeat(start))))
+            self.rank = None
+        return self.hot[1]
+
+    def hotter(self, positions: Iterable[int], start: int) -> array[int]:
+        """These positions (visible ones) in the heat order, by their rank in it."""
+        order = self.hottest(start)
+        if self.rank is None:
+            rank = array("I", bytes(4 * len(self.articles)))
+            deque(map(setitem, repeat(rank), order, range(len(order))), 0)
+            self.rank = rank
+        return array("I", sorted(positions, key=self.rank.__getitem__))
+
+
+_COLUMNS: dict[tuple[str, str], _Columns] = {}  # (kind, slug) -> its latest version's
+_COLUMNS_ARTICLES = 1 << 18  # the columns of groups of this many articles in all, at most
+
+
+def _columns(group: Group) -> _Columns:
+    key = (group.kind, group.slug)
+    found = _COLUMNS.get(key)
+    if found is None or found.articles is not group.articles:
+        old = _COLUMNS.pop(key, None)
+        if sum(c.size for c in _COLUMNS.values()) + len(group.articles) > _COLUMNS_ARTICLES:
+            _COLUMNS.clear()
+        found = _COLUMNS[key] = _Columns(group.articles)
+        if old is not None:  # the last version indexed: where the new one's ordinals come from
+            found.previous = old.previous if old.indexed is None else (old.articles, old.indexed)
+    return found
+
+
+def _indexed(groups: Sequence[tuple[Group, _Columns]]) -> tuple[_Postings, list[array[int]]] | None:
+    """The words index with every article of these groups in it, and each group's ordinals; None
+    when the index is off."""
+    words = _WORDS
+    found = [c.indexed for _, c in groups]
+    if not words.off and all(f is not None and f[0] == words.epoch for f in found):
+        return words.postings, [f[1] for f in found if f is not None]
+    with _WORDS_LOCK:
+        return _cover(groups)
+
+
+def _cover(groups: Sequence[tuple[Group, _Columns]]) -> tuple[_Postings, list[array[int]]] | None:
+    global _WORDS
+    words = _WORDS
+    todo = [(g, c) for g, c in groups if c.indexed is None or c.indexed[0] != words.epoch]
+    if todo and not words.off:
+        held, new = _ordinals(words, todo)
+        if new and any(words.seen.get((g.kind, g.slug), g.digest) != g.digest for g, _ in todo):
+            words.churn += len(new)  # (articles added count too: a bound on those replaced)
+            if words.churn * _CHURN > len(words.hashes):
+                words = _WORDS = _Words()
+                held, new = _ordinals(words, todo)
+        ordinal = {h: n for n, h in enumerate(new, len(words.hashes))}
+        if new:
+            words.add(list(new.values()))
+        for (group, columns), these in zip(todo, held, strict=True):
+            for n in compress(count(), map(eq, repeat(_MISSING), these)):
+                these[n] = ordinal[hash(group.articles[n].packed)]
+            columns.indexed, columns.previous = (words.epoch, these), None
+            words.seen[(group.kind, group.slug)] = group.digest
+        if len(new) > _RECENT:
+            del held, new, ordinal
+            _release_free_memory()  # what building took and freed (texts, tokens, ints): about 100 B an article
+    if words.off:
+        return None
+    return words.postings, [c.indexed[1] for _, c in groups if c.indexed is not None]
+
+
+_MISSING = 0xFFFFFFFF  # (in a column of ordinals being made: an article not indexed yet)
+
+
+def _ordinals(words: _Words, groups: list[tuple[Group, _Columns]]) -> tuple[list[array[int]], dict[int, Article]]:
+    """Each group's column of ordinals, _MISSING where the article is not indexed yet, and those
+    articles (by hash(packed): each text once). A group's last version indexed tells most of its
+    articles (the same objects) in a few ms; a group seen first, or much changed, looks each one
+    up among the hashes of every article indexed (a dict of them all, 40 ms at 80,000)."""
+    ordinal: dict[int, int] | None = None
+    hashes: bytes | None = None
+    made: list[array[int]] = []
+    new: dict[int, Article] = {}
+    for group, columns in groups:
+        articles, previous = group.articles, columns.previous
+        if previous is not None and previous[1][0] == words.epoch:
+            these = _derived(previous[0], previous[1][1], articles)
+            missing = list(compress(count(), map(eq, repeat(_MISSING), these)))
+            if len(missing) <= 64:
+                hashes = words.hashes.tobytes() if hashes is None else hashes
+                for n in missing:  # an article new to the group may be indexed for another
+                    these[n] = _find_hash(hashes, hash(articles[n].packed))
+                made.append(these)
+                continue
+        if ordinal is None:
+            ordinal = dict(zip(words.hashes, count()))
+        made.append(array("I", map(ordinal.get, map(hash, map(_PACKED, articles)), repeat(_MISSING))))
+    for (group, _), these in zip(groups, made, strict=True):
+        for n in compress(count(), map(eq, repeat(_MISSING), these)):
+            new.setdefault(hash(group.articles[n].packed), group.articles[n])
+    return made, new
+
+
+def _derived(was: tuple[Article, ...], ordinals: array[int], articles: tuple[Article, ...]) -> array[int]:
+    """The ordinals of `articles` from those of the group's last version indexed (`was`): the
+    same objects at the start and at the end (the longest runs whose ids' bytes are equal, found
+    by bisection), a dict of ids for those between; _MISSING for an article `was` did not hold."""
+    old, new = array("Q", map(id, was)).tobytes(), array("Q", map(id, articles)).tobytes()
+    shorter = min(len(was), len(articles))
+    lo, hi = 0, shorter
+    while lo < hi:  # the longest run alike at the start
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if old[: 8 * mid] == new[: 8 * mid] else (lo, mid - 1)
+    head = lo
+    lo, hi = 0, shorter - head
+    while lo < hi:  # and at the end
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if old[len(old) - 8 * mid :] == new[len(new) - 8 * mid :] else (lo, mid - 1)
+    old_end, new_end = len(was) - lo, len(articles) - lo
+    where = dict(zip(map(id, was[head:old_end]), ordinals[head:old_end], strict=True))
+    made = ordinals[:head]
+    made.extend(map(where.get, map(id, articles[head:new_end]), repeat(_MISSING)))
+    made.extend(ordinals[old_end:])
+    return made
+
+
+def _find_hash(hashes: bytes, value: int) -> int:
+    """The ordinal whose hash is `value` (hashes: the array's bytes), or _MISSING."""
+    needle = value.to_bytes(8, sys.byteorder, signed=True)
+    at = hashes.find(needle)
+    while at >= 0 and at % 8:
+        at = hashes.find(needle, at + 1)
+    return _MISSING if at < 0 else at // 8
+
+
+def _release_free_memory() -> None:
+    """Hand freed heap back to the system (glibc keeps it otherwise), as catalog does after a start."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _holds(words: tuple[str, ...]) -> Callable[[Article], bool]:
+    def holds(article: Article) -> bool:
+        text = search_text(article.packed)
+        return all(word in text for word in words)
+
+    return holds
+
+
+# Picking a page --------------------------------------------------------------------------------
+
+
+def _stream(
+    group: Group,
+    columns: _Columns,
+    query: FeedQuery,
+    now: float,
+    words: bytes | None,
+    ordinals: array[int] | None,
+    rare: bool = False,
+) -> Iterator[Article]:
+    """The group's articles the query keeps, in its order, from its cursor on. First the positions
+    to look at: newest first a range (start:end), or under sort=heat the heat order; narrowed to
+    a list when a filter keeps few (a provider's articles, those a rare q word is in, those since a
+    recent date). Then each other filter is a column read at those positions, all in C loops, and
+    an article is touched (a cache miss each) only once kept."""
+    articles, cursor, since = group.articles, query.cursor, query.since_us
     start = group.first_visible(now)
-    return start if after is None else max(start, bisect_right(group.articles, after, key=_newest_key))
+    if cursor is not None and not query.heat:
+        start = max(start, bisect_right(articles, (-cursor.published_us, cursor.id), key=_newest_key))
+    end = len(articles) if since is None else bisect_left(articles, (1 - since, ""), key=_newest_key)
+    few: Sequence[int] | None = None  # positions in start:end that the narrowing filters keep, ascending
+    if query.provider is not None:
+        ones = columns.of_provider(query.provider)
+        few = ones[bisect_left(ones, start) : bisect_left(ones, end)]
+    if words is not None and ordinals is not None and rare:
+        if few is None:
+            held = bytes(map(getitem, repeat(words), islice(ordinals, start, end)))
+            few, hit = array("I"), held.find(1)
+            while hit >= 0:
+                few.append(start + hit)
+                hit = held.find(1, hit + 1)
+        else:
+            few = array("I", compress(few, map(getitem, repeat(words), map(getitem, repeat(ordinals), few))))
+        words = None  # (done)
+    positions: Sequence[int] | None = few  # None: the range start:end
+    if query.heat:
+        order = columns.hottest(start)
+        if few is None and (end - start) * 8 >= len(order):
+            positions = order  # (and since, if any, tested below)
+        else:  # few to look at: in the heat order, by rank
+            positions, since = columns.hotter(range(start, end) if few is None else few, start), None
+        if cursor is not None:
+            after = (-(cursor.heat or 0.0), -cursor.published_us, cursor.id)
+            positions = positions[bisect_right(positions, after, key=lambda n: _heat_key(articles[n])) :]
+
+    def at(values: Sequence[int]) -> Iterator[int]:
+        """values[n] for each position looked at, in order."""
+        if positions is None:
+            return islice(values, start, end)
+        return map(getitem, repeat(values), positions)
+
+    keep: list[Iterator[int]] = []
+    if words is not None and ordinals is not None:
+        keep.append(map(getitem, repeat(words), at(ordinals)))
+    if query.min_quality:
+        keep.append(at(columns.quality_map(query.min_quality)))
+    if query.heat and since is not None:  # (newest first, `since` is where the range ends)
+        assert positions is not None
+        keep.append(map(gt, repeat(end), positions))
+    if not keep:
+        return islice(articles, start, end) if positions is None else map(getitem, repeat(articles), positions)
+    looked_at: Iterable[int] = range(start, end) if positions is None else positions
+    kept = compress(looked_at, keep[0] if len(keep) == 1 else map(all, zip(*keep, strict=True)))
+    return map(getitem, repeat(articles), kept)
 
 
-def _union(groups: Sequence[Group], now: float, after: tuple[int, str] | None) -> Iterator[Article]:
-    """The visible articles of several groups, newest first, each once; only those that sort
-    after `after` (a page's start, found by bisection, not by a scan)."""
-    starts = [_start(g, now, after) for g in groups]
-    if len(groups) == 1:
-        yield from islice(groups[0].articles, starts[0], None)
-        return
-    streams = [islice(g.articles, s, None) for s, g in zip(starts, groups, strict=True)]
+def _merge(streams: list[Iterator[Article]], key: Callable[[Article], Any]) -> Iterator[Article]:
+    """Streams sorted by `key` as one, each article once (an article in two has one key: adjacent)."""
     last = None
-    for article in heapq.merge(*streams, key=_newest_key):
+    for article in heapq.merge(*streams, key=key):
         if article.id != last:
             last = article.id
             yield article
 
 
-class _Texts(NamedTuple):
-    """A group's search text in one bytes: each article's search_text, UTF-8, then a NUL."""
-
-    articles: tuple[Article, ...]  # the group's, whose id()s the matches are: the very objects
-    blob: bytes
-    ends: array[int]  # the offset just past each article's text (its NUL), in the group's order
-
-
-_TEXTS: dict[tuple[str, str, str], _Texts] = {}
-_TEXT_BYTES = 12 << 20  # all kept texts: 150 B an article at 80,000 (the 1.5 KB target); a bigger group is scanned
-
-
-def _texts(group: Group) -> _Texts | None:
-    """The search text of a group, built once per data version (an inflate per article), kept
-    within _TEXT_BYTES; None for a group too big to keep."""
-    key = (group.kind, group.slug, group.digest)
-    found = _TEXTS.get(key)
-    if found is None or found.articles is not group.articles:  # (another index with the same data)
-        parts = [search_text(article.packed).encode() + b"\0" for article in group.articles]
-        ends = array("q", accumulate(map(len, parts)))
-        size = ends[-1] if ends else 0
-        if size > _TEXT_BYTES:
-            return None
-        if size + sum(len(t.blob) for t in _TEXTS.values()) > _TEXT_BYTES:
-            _TEXTS.clear()
-        found = _TEXTS[key] = _Texts(group.articles, b"".join(parts), ends)
-    return found
-
-
-def _containing(group: Group, words: tuple[str, ...]) -> set[int] | None:
-    """id() of each article of the group whose search text holds every word (found with
-    bytes.find over the group's text, a C loop, so a word in no article costs one pass);
-    None when the group's text is not kept."""
-    texts = _texts(group)
-    if texts is None:
-        return None
-    blob, ends = texts.blob, texts.ends
-    hits: set[int] | None = None
-    for word in words:
-        needle = word.encode()
-        found: set[int] = set()
-        at = blob.find(needle)
-        while at >= 0:
-            n = bisect_right(ends, at)
-            if at + len(needle) < ends[n]:  # inside the article's text, not across its NUL
-                found.add(n)
-                at = blob.find(needle, ends[n])
-            else:
-                at = blob.find(needle, at + 1)
-        hits = found if hits is None else hits & found
-        if not hits:
-            break
-    articles = group.articles
-    return {id(articles[n]) for n in hits or ()}
-
-
-def _walk(texts: _Texts, words: tuple[str, ...], start: int) -> Iterator[Article]:
-    """The articles from index `start` on, in the group's order, whose kept text holds every
-    word: for each word its next occurrence (bytes.find), and a jump to the furthest one's
-    article until all are in one. A word in no article ends it at once; a page stops it early."""
-    blob, ends, articles = texts.blob, texts.ends, texts.articles
-    needles = [word.encode() for word in words]
-    n, count = start, len(ends)
-    while n < count:
-        lo = ends[n - 1] if n else 0
-        far = n
-        for needle in needles:
-            at = blob.find(needle, lo)
-            while at >= 0:
-                m = bisect_right(ends, at, n)
-                if at + len(needle) < ends[m]:  # inside article m's text, not across its NUL
-                    break
-                at = blob.find(needle, at + 1)
-            if at < 0:
-                return
-            far = max(far, m)
-        if far == n:
-            yield articles[n]
-            n += 1
-        else:
-            n = far
-
-
-def _matcher(query: FeedQuery, groups: Sequence[Group], words_done: bool = False) -> Callable[[Article], bool] | None:
-    """A test of one article against the filters, None when there are none to apply."""
-    words, quality, provider = () if words_done else query.q, query.min_quality, query.provider
-    if not (words or quality or provider):
-        return None
-    allowed: set[int] | None = None
-    if words:
-        for group in groups:
-            found = _containing(group, words)
-            if found is None:
-                allowed = None
-                break
-            allowed = found if allowed is None else allowed | found
-    scan = bool(words) and allowed is None
-
-    def matches(article: Article) -> bool:
-        if allowed is not None and id(article) not in allowed:
-            return False
-        if provider is not None and (article.provider is None or article.provider.domain != provider):
-            return False
-        if quality and (article.quality or 0) < quality:
-            return False
-        if scan:
-            text = search_text(article.packed)
-            return all(word in text for word in words)
-        return True
-
-    return matches
-
-
-_RANKED: dict[tuple[str, str, str, int], tuple[tuple[Article, ...], tuple[Article, ...]]] = {}
-_RANKED_GROUPS = 8  # bounded: each holds a pointer per article of its group (280 KB for 35,000)
-
-
-def _hottest(group: Group, now: float) -> tuple[Article, ...]:
-    """A group's visible articles hottest first, sorted once per group and data version (a sort of
-    35,000 articles costs about 100 ms; a page of them, with the order kept, well under 1 ms)."""
-    start = group.first_visible(now)
-    key = (group.kind, group.slug, group.digest, start)
-    found = _RANKED.get(key)
-    if found is None or found[0] is not group.articles:  # (another index with the same data)
-        if len(_RANKED) >= _RANKED_GROUPS:
-            _RANKED.clear()
-        found = _RANKED[key] = (group.articles, tuple(sorted(group.articles[start:], key=_heat_key)))
-    return found[1]
-
-
 def select(groups: Sequence[Group], query: FeedQuery, now: float) -> tuple[tuple[Article, ...], Cursor | None]:
     """The articles one page of the feed shows and the cursor of the next page (None on the last)."""
-    cursor, since, limit = query.cursor, query.since_us, query.limit
-    stream: Iterable[Article]
-    texts = None
-    if query.heat:
-        ranked = _hottest(groups[0], now) if len(groups) == 1 else sorted(_union(groups, now, None), key=_heat_key)
-        start = 0
-        if cursor is not None:
-            start = bisect_right(ranked, (-(cursor.heat or 0.0), -cursor.published_us, cursor.id), key=_heat_key)
-        stream = islice(ranked, start, None)
-        if since is not None:
-            stream = (article for article in stream if article.published_us >= since)
-    else:
-        after = None if cursor is None else (-cursor.published_us, cursor.id)
-        texts = _texts(groups[0]) if query.q and len(groups) == 1 else None
-        if texts is not None:  # one group in its own order: walk its kept text, page by page
-            stream = _walk(texts, query.q, _start(groups[0], now, after))
-        else:
-            stream = _union(groups, now, after)
-        if since is not None:  # newest first: everything after the first older one is older too
-            stream = _until_older(stream, since)
-    matches = _matcher(query, groups, words_done=texts is not None)
-    if matches is not None:
-        stream = filter(matches, stream)
-    page = list(islice(stream, limit + 1))
-    shown = tuple(page[:limit])
-    more = len(page) > limit and bool(shown)
+    pairs = [(g, _columns(g)) for g in groups]
+    held = _Held(None, 0, query.q)
+    ordinals: list[array[int]] | list[None] = [None] * len(pairs)
+    if query.q:
+        indexed = _indexed(pairs)
+        if indexed is not None:
+            postings, ordinals = indexed
+            held = postings.matching(query.q)
+            if held.map is not None and not held.held:  # no article holds every word
+                return (), None
+    rare = held.map is not None and held.held * _RARE < len(held.map)
+    streams = [_stream(g, c, query, now, held.map, o, rare) for (g, c), o in zip(pairs, ordinals, strict=True)]
+    stream = streams[0] if len(streams) == 1 else _merge(streams, _heat_key if query.heat else _newest_key)
+    if held.unchecked:  # words the index does not answer for (or no index): each article's text
+        stream = filter(_holds(held.unchecked), stream)
+    page = list(islice(stream, query.limit + 1))
+    shown = tuple(page[: query.limit])
+    more = len(page) > query.limit and bool(shown)
     return shown, (query.after(shown[-1]) if more else None)
-
-
-def _until_older(stream: Iterable[Article], since: int) -> Iterator[Article]:
-    for article in stream:
-        if article.published_us < since:
-            return
-        yield article
 
 
 __all__ = ["MAX_TOPICS", "PARAMETERS", "Cursor", "FeedQuery", "QueryError", "select"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -14,7 +16,9 @@ import feedparser
 import pytest
 from flask.testing import FlaskClient
 
-from feeds.model import Detail, Image, Related, pack_detail, search_text
+from feeds.index import Group, IndexBuilder
+from feeds.model import Article, Detail, Image, Provider, Related, make_article, micros, pack_detail, search_text
+from feeds.query import FeedQuery, select
 
 from .conftest import WriteArticle, reload
 from .feedcheck import CHECKS, A, parse_xml
@@ -411,23 +415,233 @@ def test_search_text_of_packed_text_that_does_not_unpack() -> None:
     assert search_text(b"not deflate at all \xff") == "\n"
 
 
-@pytest.mark.parametrize("kept", [True, False], ids=["search text kept", "scanned"])
-def test_q_finds_the_same_articles_from_the_kept_text_and_by_a_scan(
-    corpus: None, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, kept: bool
-) -> None:
+# how q is answered: the words index and the columns, against a computation of the expected --------
+
+# Each setting steers select() down other paths at this small size: texts kept as they are or
+# merged into tokens, tokens as bits or as ordinals, rare words listed or walked, words checked
+# in each article's text, the index dropped for its size (every text read).
+SETTINGS = {
+    "default": {},
+    "merged, bits": {"_RECENT": 0, "_BITS": 10**9},
+    "merged, ordinals, listed": {"_RECENT": 0, "_BITS": 0, "_RARE": 10**9},
+    "recent texts, walked": {"_RECENT": 10**9, "_RARE": 0},
+    "words checked in each text": {"_TOKENS_MAX": 0},
+    "index dropped for its size": {"_BYTES_PER_ARTICLE": 0, "_BYTES_FLOOR": 0},
+}
+
+
+@pytest.fixture
+def fresh_index(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """feeds.query with an empty words index and no columns (restored after the test)."""
     from feeds import query
 
-    if not kept:
-        monkeypatch.setattr(query, "_TEXT_BYTES", 0)  # every group too big to keep: each article inflated
-    monkeypatch.setattr(query, "_TEXTS", {})
+    monkeypatch.setattr(query, "_WORDS", query._Words())
+    monkeypatch.setattr(query, "_COLUMNS", {})
+    return query
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_q_finds_the_same_articles_on_every_path(
+    corpus: None, client: FlaskClient, fresh_index: Any, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    for name, value in SETTINGS[setting].items():
+        monkeypatch.setattr(fresh_index, name, value)
     for q, pick in [
         ("zebra", lambda a: "zebra" in a["text"]),
         ("ZEBRA%20seen", lambda a: "zebra" in a["text"] and "seen" in a["text"]),
         ("number%201", lambda a: "number" in a["text"] and "1" in a["text"]),  # words, not a phrase; 1 in 10
-        ("%00", lambda a: False),  # the separator of the kept text matches nothing
-        ("1.%00excerpt", lambda a: False),  # nor does a word across two articles
+        ("ebr", lambda a: "ebr" in a["text"]),  # part of a word
+        ("(5).", lambda a: "(5)." in a["text"]),  # punctuation is part of a token
+        ("%00", lambda a: False),  # the separator of the tokens matches nothing
+        ("1.%00excerpt", lambda a: False),  # nor does a word across two tokens
+        ("zebra%20unicorn", lambda a: False),  # a word in no article
     ]:
         for path, topics in (("/feeds/ai-hardware", {"ai-hardware"}), ("/feeds/chips+robots", {"chips", "robots"})):
-            body = client.get(f"{path}.json?limit=500&q={q}").data
-            assert ids_of(body, "json") == expected_ids(topics, pick), (path, q)
-    assert bool(query._TEXTS) == kept
+            for sort, heat in (("", False), ("&sort=heat", True)):
+                body = client.get(f"{path}.json?limit=500&q={q}{sort}").data
+                assert ids_of(body, "json") == expected_ids(topics, pick, heat), (path, q, sort)
+    assert fresh_index._WORDS.off == (setting == "index dropped for its size")
+
+
+def test_q_sees_an_edited_article_and_forgets_a_removed_one(
+    corpus: None, client: FlaskClient, write_article: WriteArticle, seeds_dir: Any, fresh_index: Any
+) -> None:
+    assert ids_of(client.get("/feeds/ai-hardware.json?q=zebra&limit=500").data, "json") == expected_ids(
+        {"ai-hardware"}, lambda a: "zebra" in a["text"]
+    )
+    write_article(3, **{**_fields(3), "title": "Unicorn sighted"})  # 3 had no zebra, in ai-hardware
+    (seeds_dir / "005.txt").unlink()  # 5 had a zebra (in ai-hardware)
+    reload(client)
+    for sort in ("", "&sort=heat"):
+        assert ids_of(client.get(f"/feeds/ai-hardware.json?q=unicorn{sort}").data, "json") == [
+            "https://news.example/a/3"
+        ]
+        found = ids_of(client.get(f"/feeds/ai-hardware.json?q=zebra&limit=500{sort}").data, "json")
+        assert found == [
+            i for i in expected_ids({"ai-hardware"}, lambda a: "zebra" in a["text"], sort != "") if not i.endswith("/5")
+        ]
+
+
+def test_the_index_starts_again_when_much_of_it_is_of_articles_since_changed(
+    corpus: None, client: FlaskClient, write_article: WriteArticle, fresh_index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fresh_index, "_CHURN", 10**6)  # any change of a group seen before: start again
+    client.get("/feeds/ai-hardware.json?q=zebra")
+    first = fresh_index._WORDS
+    write_article(6, **{**_fields(6), "title": "Article number 6, again"})  # (in ai-hardware)
+    reload(client)
+    body = client.get("/feeds/ai-hardware.json?q=again").data
+    assert ids_of(body, "json") == ["https://news.example/a/6"]
+    assert fresh_index._WORDS is not first and len(fresh_index._WORDS.hashes) == len(expected_ids({"ai-hardware"}))
+
+
+def test_an_article_new_to_a_group_but_indexed_for_another_is_not_indexed_again(
+    corpus: None, client: FlaskClient, write_article: WriteArticle, fresh_index: Any
+) -> None:
+    client.get("/feeds/ai-hardware.json?q=zebra")
+    client.get("/feeds/chips.json?q=zebra")  # 4 (Chips only) is indexed now
+    indexed = len(fresh_index._WORDS.hashes)
+    write_article(4, **{**_fields(4), "topics": ["Chips", "AI Hardware"]})  # the same text, one more topic
+    reload(client)
+    body = client.get("/feeds/ai-hardware.json?q=zebra&limit=500").data  # (from its last version, and 4)
+    assert ids_of(body, "json") == expected_ids(
+        None, lambda a: "zebra" in a["text"] and ("ai-hardware" in a["topics"] or a["id"].endswith("/4"))
+    )
+    assert len(fresh_index._WORDS.hashes) == indexed
+
+
+def test_a_hash_is_found_where_its_bytes_start_an_entry() -> None:
+    from array import array
+
+    from feeds.query import _MISSING, _find_hash
+
+    wanted = int.from_bytes(bytes(range(1, 9)), sys.byteorder, signed=True)
+    low, high = wanted.to_bytes(8, sys.byteorder, signed=True)[:4], wanted.to_bytes(8, sys.byteorder, signed=True)[4:]
+    before = int.from_bytes(b"\0" * 4 + low, sys.byteorder, signed=True)  # its bytes across two entries first
+    after = int.from_bytes(high + b"\0" * 4, sys.byteorder, signed=True)
+    hashes = array("q", [7, before, after, wanted, 9]).tobytes()
+    assert _find_hash(hashes, wanted) == 3
+    assert _find_hash(hashes, 8) == _MISSING
+
+
+@pytest.mark.parametrize(
+    ("bits", "size"), [(0, 0), (0b1, 1), (0b1011, 5), (1 << 17 | 1, 18), (1 << 63, 64), (1 << 64 | 0b101, 65)]
+)
+def test_bits_and_byte_maps_turn_into_each_other(bits: int, size: int) -> None:
+    from feeds.query import _packed, _spread
+
+    spread = _spread(bits, size)
+    assert list(spread) == [(bits >> n) & 1 for n in range(size)]
+    assert int.from_bytes(_packed(spread), "little") == bits
+
+
+# select() against a computation, on a random corpus ------------------------------------------------
+
+WORDS = ["zebra", "Crossing", "nvidia", "chip", "straße", "ÆØÅ", "e", "ai", "x1", "a.b", "(12)", "über", "ﬁne"]
+
+
+def _random_articles(rng: random.Random, count: int, start: int = 0) -> dict[str, Article]:
+    """Articles with words from WORDS (common and rare ones), tied dates, some in the future, three
+    topics, three providers and none, qualities with fractions, heat or none."""
+    made = {}
+    for n in range(start, start + count):
+        title = " ".join(rng.choices(WORDS, weights=range(len(WORDS), 0, -1), k=rng.randrange(0, 5)))
+        excerpt = " ".join(rng.choices(WORDS, k=rng.randrange(0, 4))) + rng.choice(["", ".", " (n)"])
+        domain = rng.choice([None, "one.example", "two.example", "three.example"])
+        made[f"{n}.txt"] = make_article(
+            id=f"https://news.example/r/{n}",
+            path=f"{n}.txt",
+            title=title,
+            excerpt=excerpt,
+            published=START + timedelta(hours=rng.randrange(0, 60)),  # some after NOW
+            provider=None if domain is None else Provider(domain.split(".")[0], domain),
+            topics=tuple(rng.sample(["Alpha", "Beta", "Gamma"], rng.randrange(0, 3))),
+            quality=rng.choice([None, float(rng.randrange(0, 101)), rng.uniform(0, 100)]),
+            heat=rng.choice([None, float(rng.randrange(0, 20))]),
+            digest=n,
+        )
+    return made
+
+
+NOW = (START + timedelta(hours=48)).timestamp()  # some articles are held back
+LATER = (START + timedelta(hours=100)).timestamp()  # none is
+
+
+def _expected(groups: list[Group], query: FeedQuery, now: float) -> list[str]:
+    union = {a.id: a for g in groups for a in g.articles if a.published_us <= now * 1_000_000}
+    chosen = [
+        a
+        for a in union.values()
+        if all(w in search_text(a.packed) for w in query.q)
+        and (query.since_us is None or a.published_us >= query.since_us)
+        and (a.quality or 0) >= query.min_quality
+        and (query.provider is None or (a.provider is not None and a.provider.domain == query.provider))
+    ]
+    if query.heat:
+        chosen.sort(key=lambda a: (-(a.heat or 0), -a.published_us, a.id))
+    else:
+        chosen.sort(key=lambda a: (-a.published_us, a.id))
+    return [a.id for a in chosen]
+
+
+def _pages(groups: list[Group], query: FeedQuery, now: float) -> list[str]:
+    """Every article of the feed, following cursors from the first page to the last."""
+    seen: list[str] = []
+    while True:
+        shown, after = select(groups, query, now)
+        assert len(shown) <= query.limit
+        seen.extend(a.id for a in shown)
+        if after is None:
+            return seen
+        assert len(seen) < 1000, "cursors loop"
+        query = query._replace(cursor=after)
+
+
+def _random_query(rng: random.Random) -> FeedQuery:
+    pieces = [*(w.casefold() for w in WORDS), "ebr", "zq", "\0", "hip", "(n)", "ss", "b.", "fine"]
+    return FeedQuery(
+        rng.choice([1, 3, 7, 50]),
+        q=tuple(sorted(set(rng.sample(pieces, rng.choice([0, 1, 1, 2, 3]))))),
+        since_us=rng.choice([None, micros(START + timedelta(hours=rng.randrange(0, 50)))]),
+        min_quality=rng.choice([0, 0, rng.randrange(1, 101)]),
+        heat=rng.random() < 0.4,
+        provider=rng.choice([None, None, "one.example", "three.example", "nowhere.example"]),
+    )
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_select_agrees_with_a_computation_on_a_random_corpus(
+    fresh_index: Any, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    for name, value in SETTINGS[setting].items():
+        monkeypatch.setattr(fresh_index, name, value)
+    rng = random.Random(setting)
+    builder = IndexBuilder()
+    articles = _random_articles(rng, 300)
+    index = builder.apply(articles)
+    for round_ in range(3):
+        groups_of = [
+            [index.site],
+            *([t] for t in index.topics.values()),
+            *([p] for p in index.providers.values()),
+            list(index.topics.values()),
+            [index.topics["alpha"], index.topics["gamma"]],
+        ]
+        for _ in range(60):
+            groups, query, now = rng.choice(groups_of), _random_query(rng), rng.choice([NOW, LATER])
+            assert _pages(groups, query, now) == _expected(groups, query, now), (
+                round_,
+                [g.slug for g in groups],
+                query,
+            )
+        # then some articles change, go and come, and the same again
+        changes: dict[str, Article | None] = dict.fromkeys(rng.sample(sorted(articles), 20))
+        changes.update(_random_articles(rng, 20, start=1000 * (round_ + 1)))
+        edited = _random_articles(rng, 15, start=0)
+        changes.update({path: edited[path] for path in rng.sample(sorted(edited), 15) if path not in changes})
+        for path, article in changes.items():
+            if article is None:
+                articles.pop(path, None)
+            else:
+                articles[path] = article
+        index = builder.apply(changes)

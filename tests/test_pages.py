@@ -92,6 +92,25 @@ def test_home_lists_the_biggest_topics_and_providers_then_the_newest_articles(
     assert text(doc.find_class("lead")[0]) == "4 articles in 5 topics from 3 providers, each with its own feed."
 
 
+def test_home_shows_how_to_combine_topics_with_a_working_example(corpus: None, client: FlaskClient) -> None:
+    doc = page(client, "/")
+    section = doc.xpath("//section[@aria-labelledby='combine']")[0]
+    assert text(section.find("h2")) == "Several topics in one feed"
+    assert "Join up to 8 topics with + in a feed's address" in text(section)
+    assert "/feeds/<topic>+<topic>.xml" in text(section)
+    example = [a for a in section.iter("a") if a.get("href", "").startswith(f"{BASE}/feeds/")]
+    assert [(text(a), a.get("href")) for a in example] == [(f"{BASE}/feeds/alpha+beta.xml",) * 2]  # the two biggest
+    response = client.get("/feeds/alpha+beta.xml")  # the canonical form: a feed, not a redirect
+    assert response.status_code == 200 and response.mimetype == "application/rss+xml"
+    items = lxml.etree.fromstring(response.data).iter("item")
+    assert [item.findtext("title") for item in items] == [f"Article number {n}" for n in (3, 2, 1)]  # Beta ∪ Alpha
+
+
+def test_home_shows_no_combined_example_with_one_topic(write_article: WriteArticle, client: FlaskClient) -> None:
+    write_article(1, topics=["Only"])
+    assert page(client, "/").xpath("//section[@aria-labelledby='combine']") == []
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [

@@ -16,6 +16,7 @@ from markupsafe import escape
 
 from ..index import Group, Index
 from ..outputs import Rendered, visible_groups
+from ..query import MAX_TOPICS
 from ..rendering.urls import FORMAT_NAMES, FORMATS, MEDIA_TYPES, Urls, feed_path, page_path
 from . import FeedsState, policy
 from .assets import asset
@@ -251,6 +252,8 @@ def home_page(state: FeedsState, base: str) -> Rendered:
         count=index.site.count(now),
         articles=index.site.visible(now, NEWEST),
         label=_provider_label(index),
+        combined="+".join(sorted(topic.slug for topic, _ in topics[:2])) if len(topics) > 1 else None,
+        max_topics=MAX_TOPICS,
         **feed_tools(base, index.site, state.settings.SITE_TITLE),
     )
 
