@@ -404,6 +404,9 @@ def run_axe(browser: Browser) -> Iterator[RunAxe]:
             )
             copy = context.new_page()
             copy.goto(page.url)
+            # a lazy iframe far below the fold never loads, and axe would wait for it: load each
+            for element in copy.locator("iframe").all():
+                element.scroll_into_view_if_needed()
             page = copy
         violations: list[dict[str, Any]] = []
         for frame in page.frames:
