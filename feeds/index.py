@@ -85,7 +85,7 @@ _DIGEST = attrgetter("digest")  # sum(map(_DIGEST, ...)) adds in C: a start sums
 _PUBLISHED = attrgetter("published_us")
 
 
-def _keys(articles: tuple[Article, ...]) -> array[float]:
+def _keys(articles: Iterable[Article]) -> array[float]:
     """Each article's -timestamp (-a.published_us / 1_000_000, the same float), in C loops."""
     return array("d", map(truediv, map(neg, map(_PUBLISHED, articles)), repeat(1_000_000)))
 
@@ -241,16 +241,7 @@ class IndexBuilder:
         self._topic_slugs = _str_map(state["topic_slugs"])
         self._spellings = {slug: _count_map(counts) for slug, counts in state["spellings"].items()}
         self._provider_names = {domain: _count_map(names) for domain, names in state["provider_names"].items()}
-        topic_names = _str_map(state["topic_names"])
-        self.index = Index(
-            site=site,
-            topics=topics,
-            providers=providers,
-            problems=self._problems(topic_names),
-            version=site.digest,
-            topic_slugs=dict(self._topic_slugs),
-            topic_names=topic_names,
-        )
+        self.index = self._index(site, topics, providers, _str_map(state["topic_names"]))
         if self.index.version != state["version"]:
             raise ValueError("another version of the index")
         return self.index
@@ -376,6 +367,12 @@ class IndexBuilder:
             site = Group("site", "", self.site_title, (), array("d"), 0, names)
         topics = {s: topics[s] for s in sorted(topics)}
         providers = {s: providers[s] for s in sorted(providers)}
+        return self._index(site, topics, providers, topic_names)
+
+    def _index(
+        self, site: Group, topics: dict[str, Group], providers: dict[str, Group], topic_names: dict[str, str]
+    ) -> Index:
+        """The Index of these groups and the builder's tables (a build's, or a restored one)."""
         return Index(
             site=site,
             topics=topics,
@@ -406,12 +403,12 @@ class IndexBuilder:
                 total -= article.digest
         if not articles:  # `new` arrives sorted (see _rebuild)
             articles = new
-            keys = array("d", [-a.published_us / 1_000_000 for a in new])  # -a.timestamp, without the call
+            keys = _keys(new)
             total += sum(map(_DIGEST, new))
         elif len(new) > 64 and len(new) * 4 > len(articles):  # a big batch: sort once
             articles.extend(new)
             articles.sort(key=_sort_key)
-            keys = array("d", [-a.published_us / 1_000_000 for a in articles])
+            keys = _keys(articles)
             total += sum(map(_DIGEST, new))
         else:
             for article in new:
