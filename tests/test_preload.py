@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,40 +20,15 @@ import feedparser
 import pytest
 
 from .conftest import WriteArticle
-from .test_serve import BASE, children_of, free_port, require_bjoern, stop_server
+from .test_serve import children_of, launch, require_bjoern, stop_server, wait_answering
 
 
 @contextmanager
 def serving(seeds_dir: Path, **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`feeds serve` with bjoern and two workers, following the folder; yields once it answers."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "FEEDS_SEEDS_DIR": str(seeds_dir),
-        "FEEDS_BASE_URL": BASE,
-        "FEEDS_PORT": str(port),
-        "FEEDS_WORKERS": "2",
-        "FEEDS_RELOAD_INTERVAL": "0.2",
-        "FEEDS_SERVER": "bjoern",
-        **{f"FEEDS_{name}": value for name, value in settings.items()},
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "feeds.cli", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    proc, port = launch(seeds_dir, "bjoern", 2, RELOAD_INTERVAL="0.2", **settings)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                Worker(port).health()
-                break
-            except OSError:
-                OPEN.pop().close()
-                assert proc.poll() is None and time.monotonic() < deadline, "feeds serve did not start"
-                time.sleep(0.05)
+        wait_answering(proc, port, within=60)
         yield proc, port
     finally:
         stop_server(proc)
@@ -138,24 +112,8 @@ def test_no_worker_answers_before_the_whole_catalog_is_loaded(seeds_dir: Path, w
     for n in range(1, 401):
         write_article(n, topics=["AI"])
     everything = {url(n) for n in range(1, 401)}
-    port = free_port()
-    env = {
-        **os.environ,
-        "FEEDS_SEEDS_DIR": str(seeds_dir),
-        "FEEDS_BASE_URL": BASE,
-        "FEEDS_PORT": str(port),
-        "FEEDS_WORKERS": "2",
-        "FEEDS_SNAPSHOT_DIR": "off",  # every file parsed: the longest load
-        "FEEDS_PARSE_JOBS": "1",
-        "FEEDS_SERVER": "bjoern",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "feeds.cli", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    # every file parsed (no snapshot, one job): the longest load
+    proc, port = launch(seeds_dir, "bjoern", 2, RELOAD_INTERVAL="1.0", SNAPSHOT_DIR="off", PARSE_JOBS="1")
     try:
         refused = 0
         answered: dict[int, int] = {}
@@ -206,40 +164,14 @@ def test_a_change_made_during_the_load_is_caught_up(seeds_dir: Path, write_artic
     require_bjoern()
     for n in range(1, 1201):  # a load of a second or more (one parse job)
         write_article(n, topics=["AI"])
-    port = free_port()
-    env = {
-        **os.environ,
-        "FEEDS_SEEDS_DIR": str(seeds_dir),
-        "FEEDS_BASE_URL": BASE,
-        "FEEDS_PORT": str(port),
-        "FEEDS_WORKERS": "2",
-        "FEEDS_RELOAD_INTERVAL": "0.2",
-        "FEEDS_SNAPSHOT_DIR": "off",
-        "FEEDS_PARSE_JOBS": "1",
-        "FEEDS_SERVER": "bjoern",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "feeds.cli", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    proc, port = launch(seeds_dir, "bjoern", 2, RELOAD_INTERVAL="0.2", SNAPSHOT_DIR="off", PARSE_JOBS="1")
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()  # "reading ... ": the load has begun; its scan is done
         assert b"reading" in line, line
         time.sleep(0.2)
         write_article(1201, topics=["AI"])
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                Worker(port).health()
-                break
-            except OSError:
-                OPEN.pop().close()
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.05)
+        wait_answering(proc, port, within=60)
         for worker in one_connection_each(port, children_of(proc.pid)).values():
             started = time.monotonic()
             while worker.health()["articles"] != 1201:

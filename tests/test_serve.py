@@ -59,7 +59,9 @@ def server_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def start_server(seeds_dir: Path, server_name: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
+def launch(seeds_dir: Path, server_name: str, workers: int = 1, **settings: str) -> tuple[subprocess.Popen[bytes], int]:
+    """`feeds serve` started on a free port, not waited for; `settings` override FEEDS_* (e.g.
+    RELOAD_INTERVAL="0.2": reloading is off unless given)."""
     port = free_port()
     env = {
         **os.environ,
@@ -69,6 +71,7 @@ def start_server(seeds_dir: Path, server_name: str, workers: int = 1) -> tuple[s
         "FEEDS_WORKERS": str(workers),
         "FEEDS_RELOAD_INTERVAL": "0",
         "FEEDS_SERVER": server_name,
+        **{f"FEEDS_{name}": value for name, value in settings.items()},
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "feeds.cli", "serve"],
@@ -77,16 +80,29 @@ def start_server(seeds_dir: Path, server_name: str, workers: int = 1) -> tuple[s
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
+    return proc, port
+
+
+def wait_answering(proc: subprocess.Popen[bytes], port: int, within: float = 30) -> None:
+    """Until /-/health answers; the server stopped and its stderr raised if it never does."""
+    deadline = time.monotonic() + within
     while True:
         try:
             fetch(port, "/-/health")
-            return proc, port
+            return
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 stop_server(proc)
                 raise AssertionError(proc.stderr.read().decode() if proc.stderr else "no output") from None
             time.sleep(0.1)
+
+
+def start_server(
+    seeds_dir: Path, server_name: str, workers: int = 1, **settings: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    proc, port = launch(seeds_dir, server_name, workers, **settings)
+    wait_answering(proc, port)
+    return proc, port
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
