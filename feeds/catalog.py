@@ -29,7 +29,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .index import Index, IndexBuilder
-from .loading import FileState, LoadResult, is_article_name, load_file, scan_folder
+from .loading import LoadResult, is_article_name, load_file, scan_folder, state_key
 from .model import Article, Problem
 from .snapshot import (
     code_fingerprint,
@@ -38,7 +38,6 @@ from .snapshot import (
     open_snapshot,
     row_line,
     snapshot_path,
-    state_key,
     write_snapshot,
 )
 
@@ -188,15 +187,14 @@ class _Scan:
                 with contextlib.suppress(ValueError, KeyError, TypeError, UnicodeDecodeError):
                     return _decode_scan(data)
             log.warning("the folder scan in a child process failed; scanning here")
-        return [(rel, state_key(state), skipped) for rel, state, skipped in scan_folder(self.root)]
+        return list(scan_folder(self.root))
 
 
 def _encode_scan(root: Path) -> bytes:
     names: list[str] = []
     keys = array("q")
     skipped: list[list[Any]] = []
-    for rel, state, why in scan_folder(root):
-        key = state_key(state)
+    for rel, key, why in scan_folder(root):
         if key is None:
             skipped.append([len(names), why])
             key = 0
@@ -248,7 +246,7 @@ def _current_key(root: Path, rel: str) -> int | None:
         info = os.lstat(root / rel)
     except OSError:
         return None
-    return state_key(FileState(info.st_size, info.st_mtime_ns, info.st_ino))
+    return state_key(info)
 
 
 class Catalog:
@@ -272,7 +270,7 @@ class Catalog:
         self.max_bytes = max_bytes
         self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
         self._builder = IndexBuilder(site_title)
-        self._states: dict[str, int | None] = {}  # path -> state_key(its FileState): one int a file
+        self._states: dict[str, int | None] = {}  # path -> its state_key: one int a file
         self._lock = threading.Lock()
         self._logged: set[Problem] = set()
         self._snapshot = snapshot_path(snapshot_dir, root) if snapshot_dir else None
@@ -352,10 +350,9 @@ class Catalog:
             states = self._states
             if paths is None:
                 seen: set[str] = set()
-                for rel, state, skipped in scan_folder(self.root):
+                for rel, key, skipped in scan_folder(self.root):
                     seen.add(rel)
-                    key = state_key(state)
-                    if state is None:
+                    if key is None:
                         if rel not in states:
                             changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
                         if states.get(rel, 0) is not None:
@@ -463,6 +460,14 @@ class Catalog:
         finally:
             self._following.clear()
             events.stop()
+
+
+def import_watcher() -> None:
+    """Imports watchdog, which watch() imports when it runs (`feeds serve` does it before it
+    forks, so its workers share the modules and do not each import them)."""
+    with contextlib.suppress(ImportError):
+        import watchdog.events
+        import watchdog.observers  # noqa: F401
 
 
 Clock = Callable[[], float]

@@ -208,22 +208,28 @@ class IndexBuilder:
         articles: dict[str, Article],
         problems: dict[str, tuple[Problem, ...]],
         state: dict[str, Any],
-        groups: list[tuple[GroupKind, str, str, tuple[Article, ...], str]],
+        groups: list[tuple[GroupKind, str, str, tuple[Article, ...], array[float], int, str]],
     ) -> Index:
         """An empty builder takes the state export() gave and the groups (kind, slug, name,
-        articles, names) rebuilt from it. Their keys and totals are computed again (in C loops,
-        a tenth of a build), so that groups out of date order or with other articles than the
-        snapshot's writer had are refused: ValueError, and the index is built instead."""
+        articles, keys, total, names) read back with it. Groups out of date order (by their keys,
+        which the caller computes again from the articles' dates) are refused: ValueError, and
+        the index is built instead. Totals are taken as written, like the order of articles of
+        the same second (a snapshot's CRC guards them against damage)."""
         if self.index is not None:
             raise ValueError("restore() is for an empty builder")
         site, *rest = (
-            Group(kind, slug, name, articles, _keys(articles), sum(map(_DIGEST, articles)) % _MOD, names)
-            for kind, slug, name, articles, names in groups
+            Group(kind, slug, name, members, keys, total, names)
+            for kind, slug, name, members, keys, total, names in groups
         )
         if site.kind != "site" or len(site.articles) != len(articles):
             raise ValueError("the site group is not every article")
         for group in (site, *rest):
-            if len(group.keys) != len(group.articles) or any(map(gt, group.keys, group.keys[1:])):
+            if (
+                len(group.keys) != len(group.articles)
+                or any(map(gt, group.keys, group.keys[1:]))
+                or type(group.total) is not int
+                or not 0 <= group.total < _MOD
+            ):
                 raise ValueError("a group out of order")
         topics = {g.slug: g for g in rest if g.kind == "topic"}
         providers = {g.slug: g for g in rest if g.kind == "provider"}

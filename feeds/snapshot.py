@@ -26,7 +26,7 @@ from typing import Any
 
 from ._version import __version__
 from .index import GroupKind, Index, IndexBuilder
-from .loading import FileState, LoadResult
+from .loading import LoadResult
 from .model import MAX_US, MIN_US, Article, Problem, Provider, shared_provider
 
 _SOURCES = ("model.py", "loading.py", "index.py", "snapshot.py")
@@ -62,12 +62,6 @@ def _provider_in(value: Any) -> Provider | None:
     if type(name) is not str or type(domain) is not str or not domain:
         raise ValueError("provider")
     return shared_provider(name, domain)
-
-
-def state_key(state: FileState | None) -> int | None:
-    """A file's size, mtime and inode as one int (ints and tuples of ints hash the same in every
-    process of one Python version): what the catalog keeps a file and a snapshot row carries."""
-    return None if state is None else hash((state.size, state.mtime_ns, state.ino))
 
 
 def encode_result(result: LoadResult | Article, key: int | None) -> list[Any]:
@@ -159,7 +153,7 @@ def row_line(row: list[Any]) -> bytes:
 # of article rows. Everything is checked (sizes, counts, ranges, types, the CRC) before any of
 # it is used: a snapshot that is not exactly what this code writes is ignored as a whole.
 
-MAGIC = b"feeds-snapshot 2\n"
+MAGIC = b"feeds-snapshot 3\n"
 SECTIONS = (
     "paths",  # UTF-8, NUL between (no path or id holds a NUL: Linux names cannot, ids are checked)
     "keys",  # array('q'): each file's state_key
@@ -168,15 +162,29 @@ SECTIONS = (
     "packed",  # every article's packed text, one after another
     "ends",  # array('Q'): where each packed text ends
     "providers",  # array('i'): index into extra's provider table, -1 for none
-    "topics",  # array('I'): index into extra's table of topic tuples
+    "topics",  # array('I'): index into the table of topic tuples
+    "quality",  # array('I'): index into extra's table of numbers (one object a value, shared)
+    "heat",  # array('I'): the same
+    "digests",  # array('Q')
+    "topic_names",  # the table of topic tuples: every tuple's names, UTF-8, NUL between
+    "topic_sizes",  # array('I'): how many names each tuple has
     "members",  # array('I'): the rows of each group of the index, one group after another
-    "extra",  # JSON: tables, quality, heat, digest, problems, rows with no article
+    "extra",  # JSON: the small tables, problems, rows with no article, the index's state
 )
-_ARRAYS = {"keys": "q", "published": "q", "ends": "Q", "providers": "i", "topics": "I"}
+_ARRAYS = {
+    "keys": "q",
+    "published": "q",
+    "ends": "Q",
+    "providers": "i",
+    "topics": "I",
+    "quality": "I",
+    "heat": "I",
+    "digests": "Q",
+}
 
 
 def _array(code: str, data: memoryview | bytes, count: int) -> array[int]:
-    out = array(code)
+    out: array[int] = array(code)
     if len(data) != count * out.itemsize:
         raise ValueError("a column of the wrong size")
     out.frombytes(data)
@@ -271,14 +279,18 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore]:
     first = end + 1 + sum(sizes[: SECTIONS.index("packed")])  # where the packed texts start in data
     extra = json.loads(bytes(section["extra"]))
     provider_table = [_provider_in(p) for p in extra["providers"]]
-    topic_table = [_topics_in(t) for t in extra["topics"]]
-    quality, heat, digest = extra["quality"], extra["heat"], extra["digest"]
-    if not (len(quality) == len(heat) == len(digest) == rows):
-        raise ValueError("columns of different lengths")
-    if not set(map(type, quality)) | set(map(type, heat)) <= _NUMBER_OR_NONE or not set(map(type, digest)) <= {int}:
+    sizes_of_topics = section["topic_sizes"]
+    topic_table = _topic_table(section["topic_names"], _array("I", sizes_of_topics, len(sizes_of_topics) // 4))
+    numbers = extra["numbers"]  # every quality and heat value, once
+    if type(numbers) is not list or not set(map(type, numbers)) <= _NUMBER_OR_NONE:
         raise ValueError("numbers")
-    providers, topics = col["providers"], col["topics"]
-    if rows and (min(providers) < -1 or max(providers) >= len(provider_table) or max(topics) >= len(topic_table)):
+    providers, topics, quality, heat = col["providers"], col["topics"], col["quality"], col["heat"]
+    if rows and (
+        min(providers) < -1
+        or max(providers) >= len(provider_table)
+        or max(topics) >= len(topic_table)
+        or max(max(quality), max(heat)) >= len(numbers)
+    ):
         raise ValueError("a table index out of range")
     provider_table.append(None)  # index -1
     problems = {}
@@ -286,6 +298,9 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore]:
         if type(row) is not int or not 0 <= row < rows:
             raise ValueError("problems")
         problems[row] = listed
+    dates = published.tolist()
+    made: list[Article] = []  # every row's article, in row order, for restore()
+    found: dict[str, tuple[Problem, ...]] = {}  # the problems of the kept files that have some
 
     def pick(paths: Mapping[str, str], keys: Mapping[str, int | None]) -> dict[str, LoadResult | Article]:
         # Which rows are still their file's (its state unchanged), and then every kept article made
@@ -297,26 +312,27 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore]:
         columns = (
             col_ids,
             sames,
-            published.tolist(),
+            dates,
             map(data.__getitem__, map(slice, offsets, offsets[1:])),
             map(provider_table.__getitem__, providers),
             map(topic_table.__getitem__, topics),
-            quality,
-            heat,
-            digest,
+            map(numbers.__getitem__, quality),
+            map(numbers.__getitem__, heat),
+            col["digests"].tolist(),
         )
-        if not all(keep):
+        kept_all = all(keep)
+        if not kept_all:
             columns = tuple(itertools.compress(column, keep) for column in columns)  # type: ignore[assignment]
             sames = list(itertools.compress(sames, keep))
-        out: dict[str, LoadResult | Article] = dict(
-            zip(sames, map(tuple.__new__, itertools.repeat(Article), zip(*columns, strict=True)), strict=True)
-        )
+        articles = list(map(tuple.__new__, itertools.repeat(Article), zip(*columns, strict=True)))
+        out: dict[str, LoadResult | Article] = dict(zip(sames, articles, strict=True))
         for row, listed in problems.items():
             if keep[row]:
                 name = paths[col_paths[row]]
                 article = out[name]
                 assert isinstance(article, Article)
                 out[name] = LoadResult(name, article, _problems_in(listed, name))
+                found[name] = out[name].problems  # type: ignore[union-attr]
         for name, key in extra["unpublished"]:
             same = paths.get(name)
             if same is not None and type(key) is int and key == keys.get(same):
@@ -328,10 +344,12 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore]:
                 if result.article is not None:
                     raise ValueError("a row with no article has one")
                 out[same] = result
-        kept_all[0] = all(keep) and len(out) == rows + len(extra["unpublished"]) + len(extra["no_article"])
+                if result.problems:
+                    found[same] = result.problems
+        if kept_all and len(out) == rows + len(extra["unpublished"]) + len(extra["no_article"]):
+            made[:] = articles
         return out
 
-    kept_all = [False]
     saved = extra["index"]
     if saved is not None:
         metas = saved["groups"]
@@ -343,34 +361,35 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore]:
             raise ValueError("index")
 
     def restore(builder: IndexBuilder, picked: Mapping[str, LoadResult | Article]) -> Index:
-        if not kept_all[0] or saved is None:
+        # picked is what pick() gave: made holds its articles when it kept every row
+        if not made or len(made) != rows or saved is None:
             raise ValueError("no index to restore")
-        results = list(map(picked.__getitem__, col_paths))
-        articles: list[Article] = []
-        for result in results:
-            article = result.article if isinstance(result, LoadResult) else result
-            if article is None:
-                raise ValueError("an article row without its article")
-            articles.append(article)
-        by_path = {article.path: article for article in articles}
-        found = {name: r.problems for name, r in picked.items() if isinstance(r, LoadResult) and r.problems}
-        groups: list[tuple[GroupKind, str, str, tuple[Article, ...], str]] = []
+        # each row's -timestamp once (as _keys does it), then each group's keys by its rows
+        row_keys = array("d", map(operator.truediv, map(operator.neg, dates), itertools.repeat(1_000_000)))
+        groups: list[tuple[GroupKind, str, str, tuple[Article, ...], array[float], int, str]] = []
         at = 0
-        for kind, slug, name, names, count in metas:
+        for kind, slug, name, names, count, total in metas:
             if kind not in ("site", "topic", "provider") or not all(type(x) is str for x in (slug, name, names)):
                 raise ValueError("a group")
-            members = tuple(map(articles.__getitem__, member_rows[at : at + count]))
-            groups.append((kind, slug, name, members, names))
+            these = member_rows[at : at + count]
+            if kind == "site" and len(set(these)) != rows:
+                raise ValueError("the site group is not every article once")
+            members = tuple(map(made.__getitem__, these))
+            groups.append((kind, slug, name, members, array("d", map(row_keys.__getitem__, these)), total, names))
             at += count
+        by_path = dict(zip(map(_PATH, made), made, strict=True))
         return builder.restore(by_path, found, saved, groups)
 
     return pick, restore
 
 
-def _topics_in(value: Any) -> tuple[str, ...]:
-    if type(value) is not list or not set(map(type, value)) <= {str}:
-        raise ValueError("topics")
-    return tuple(map(sys.intern, value))
+def _topic_table(names: memoryview, sizes: array[int]) -> list[tuple[str, ...]]:
+    """The table of topic tuples: the names (interned, as model.intern does) cut by sizes."""
+    if len(names) and not sizes:
+        raise ValueError("topic names with no table")
+    table = list(map(sys.intern, _texts(names, sum(sizes))))
+    starts = list(itertools.accumulate(sizes, initial=0))
+    return list(map(tuple, map(table.__getitem__, map(slice, starts, starts[1:]))))
 
 
 def _problems_in(listed: Any, path: str) -> tuple[Problem, ...]:
@@ -400,11 +419,13 @@ def write_snapshot(
     ends = array("Q")
     providers = array("i")
     topics = array("I")
+    quality = array("I")
+    heat = array("I")
+    digests = array("Q")
     provider_at: dict[Provider | None, int] = {None: -1}
     topic_at: dict[tuple[str, ...], int] = {}
-    quality: list[float | None] = []
-    heat: list[float | None] = []
-    digest: list[int] = []
+    numbers: list[float | None] = []  # every quality and heat value once
+    number_at: dict[str, int] = {}  # its repr -> where in numbers: 1 and 1.0, 0.0 and -0.0 stay apart
     problems: list[list[Any]] = []
     no_article: list[list[Any]] = []
     size = 0
@@ -415,8 +436,8 @@ def write_snapshot(
         if article is None:
             no_article.append(encode_result(LoadResult(name, None, found), key))
             continue
-        if "\0" in article.id:
-            log.warning("not writing the snapshot %s: an id holds a NUL", path)
+        if "\0" in article.id or any("\0" in topic for topic in article.topics):
+            log.warning("not writing the snapshot %s: an id or a topic holds a NUL", path)
             return
         if found:
             problems.append([len(col_paths), [[p.field, p.message, p.severity] for p in found]])
@@ -435,9 +456,13 @@ def write_snapshot(
         if at is None:
             at = topic_at[article.topics] = len(topic_at)
         topics.append(at)
-        quality.append(article.quality)
-        heat.append(article.heat)
-        digest.append(article.digest)
+        for value, column in ((article.quality, quality), (article.heat, heat)):
+            at = number_at.get(text := repr(value))
+            if at is None:
+                at = number_at[text] = len(numbers)
+                numbers.append(value)
+            column.append(at)
+        digests.append(article.digest)
     members = array("I")
     saved_index = None
     if index is not None:  # IndexBuilder.export(): its groups as rows, the rest as it is
@@ -445,17 +470,14 @@ def write_snapshot(
         metas = []
         for group in index["groups"]:
             members.extend(map(row_of.__getitem__, map(_PATH, group.articles)))
-            metas.append([group.kind, group.slug, group.name, group.names, len(group.articles)])
+            metas.append([group.kind, group.slug, group.name, group.names, len(group.articles), group.total])
         saved_index = {**index, "groups": metas}
     written = set(col_paths).union(row[0] for row in no_article)
     unpublished = [[name, key] for name, key in keys.items() if key is not None and name not in written]
     extra = {
         "unpublished": unpublished,  # files with no article and no problem: unpublished ones
         "providers": [[p.name, p.domain] for p in provider_at if p is not None],
-        "topics": [list(t) for t in topic_at],
-        "quality": quality,
-        "heat": heat,
-        "digest": digest,
+        "numbers": numbers,
         "problems": problems,
         "no_article": no_article,
         "index": saved_index,
@@ -469,6 +491,11 @@ def write_snapshot(
         "ends": ends.tobytes(),
         "providers": providers.tobytes(),
         "topics": topics.tobytes(),
+        "quality": quality.tobytes(),
+        "heat": heat.tobytes(),
+        "digests": digests.tobytes(),
+        "topic_names": "\0".join(itertools.chain.from_iterable(topic_at)).encode("utf-8", "surrogatepass"),
+        "topic_sizes": array("I", map(len, topic_at)).tobytes(),
         "members": members.tobytes(),
         "extra": json.dumps(extra, separators=(",", ":")).encode(),
     }

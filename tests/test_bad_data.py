@@ -23,8 +23,6 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feeds import loading
-
 from .conftest import SECRET, WriteArticle, article_data, crawl, front_matter, reload
 from .feedcheck import ATOM, CHECKS, parse_xml
 
@@ -601,17 +599,13 @@ def test_topic_spellings_and_slug_collisions(client: FlaskClient, write_article:
 # --- the folder: symlinks, hidden files, leftovers, subfolders -------------------------------
 
 
-@pytest.mark.parametrize("stat_in_folder", [True, False])  # lstat by name in the open folder, or by path
 def test_folder_rules(
     two_good: None,
     seeds_dir: Path,
     tmp_path: Path,
     make_app: Callable[..., Flask],
     write_article: WriteArticle,
-    monkeypatch: pytest.MonkeyPatch,
-    stat_in_folder: bool,
 ) -> None:
-    monkeypatch.setattr(loading, "_STAT_IN_FOLDER", stat_in_folder)
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "leak.txt").write_text(good_text(90, title="Leaked from outside"))

@@ -20,7 +20,7 @@ from feeds import catalog as catalog_module
 from feeds import snapshot
 from feeds.catalog import Catalog
 from feeds.index import Index, IndexBuilder, build_index
-from feeds.loading import load_file, scan_folder
+from feeds.loading import article_names, is_article_name, load_file, scan_folder
 
 from .conftest import WriteArticle, reload
 
@@ -250,7 +250,7 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     data = path.read_bytes()
     header, sections = unpack(data)
     code = header["code"]
-    keys = {rel: snapshot.state_key(state) for rel, state, _ in scan_folder(seeds_dir) if state}
+    keys = {rel: key for rel, key, _ in scan_folder(seeds_dir) if key is not None}
     paths = {rel: rel for rel in keys}
 
     def read(data: bytes) -> dict[str, Any]:
@@ -265,16 +265,12 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
 
     extra = json.loads(sections["extra"])
     for field, value in (
-        ("quality", ["50"]),
-        ("quality", [True]),
-        ("heat", [[1]]),
-        ("digest", [1.5]),
-        ("digest", []),  # a column shorter than the rows
+        ("numbers", ["50", None]),
+        ("numbers", [True, None]),
+        ("numbers", [[1], None]),
+        ("numbers", [None]),  # an index out of its table
         ("providers", ["ab"]),  # a two-letter string unpacks as (name, domain)
         ("providers", [["Name", ""]]),
-        ("topics", ["not a list"]),
-        ("topics", [["AI", 3]]),
-        ("topics", []),  # an index out of its table
         ("problems", [[5, [["field", "message", "error"]]]]),  # a row that is not there
         ("problems", [[0, [["field", "message", "fatal"]]]]),
         ("problems", [[0, []]]),
@@ -289,6 +285,13 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
         ("published", b"\0" * 7),  # a column of the wrong size
         ("providers", array("i", [7]).tobytes()),  # an index out of its table
         ("providers", array("i", [-2]).tobytes()),
+        ("topics", array("I", [5]).tobytes()),
+        ("quality", array("I", [9]).tobytes()),
+        ("heat", array("I", [9]).tobytes()),
+        ("digests", b""),  # a column shorter than the rows
+        ("topic_sizes", array("I", [9]).tobytes()),  # more names than the text holds
+        ("topic_sizes", b"\1\0\0"),  # not whole numbers
+        ("topic_names", b"\xff"),  # not UTF-8
         ("ends", array("Q", [1]).tobytes()),  # packed texts that do not end where the section does
         ("paths", b"001.txt\0extra.txt"),  # more paths than rows
         ("ids", b"\xff"),  # not UTF-8
@@ -306,7 +309,7 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
 
     # a file changed since (its state is not the row's): its row is skipped, the others are read
     os.utime(seeds_dir / "001.txt", ns=(1, 10**18))
-    keys["001.txt"] = snapshot.state_key(next(s for r, s, _ in scan_folder(seeds_dir) if r == "001.txt"))
+    keys["001.txt"] = next(key for rel, key, _ in scan_folder(seeds_dir) if rel == "001.txt")
     assert sorted(read(data)) == ["002.txt", "003.txt"]
     assert ids(make(seeds_dir, tmp_path).index) == ["https://news.example/a/1"]
 
@@ -383,6 +386,7 @@ def test_an_index_in_the_snapshot_that_is_not_right_is_built_again(
     rows.frombytes(sections["members"])
     swapped = array("I", rows)
     swapped[0], swapped[1] = swapped[1], swapped[0]  # the site's first two articles the other way round
+    odd_totals = [[*meta[:5], "1"] for meta in extra["index"]["groups"]]  # a group's total that is not a number
     wrong = [
         {"members": swapped.tobytes()},
         {"members": array("I", [7] * len(rows)).tobytes()},  # rows that are not there
@@ -391,6 +395,7 @@ def test_an_index_in_the_snapshot_that_is_not_right_is_built_again(
         {"extra": json.dumps({**extra, "index": {**extra["index"], "version": "another"}}).encode()},
         {"extra": json.dumps({**extra, "index": {**extra["index"], "topic_names": {"ai": 5}}}).encode()},
         {"extra": json.dumps({**extra, "index": {**extra["index"], "groups": extra["index"]["groups"][1:]}}).encode()},
+        {"extra": json.dumps({**extra, "index": {**extra["index"], "groups": odd_totals}}).encode()},
     ]
     for change in wrong:
         path.write_bytes(pack(header, {**sections, **change}))
@@ -423,6 +428,68 @@ def test_snapshot_holds_no_code_and_keeps_names_that_are_not_utf8(
     assert {a.path for a in warm.index.site.articles} == {odd, "ünïcode.txt"}
 
 
+def test_a_scan_gives_every_article_file_with_its_state(
+    seeds_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scan_folder: every article file below the folder (sorted in each folder) with the key of
+    its lstat; other names left out; a symlinked folder reported, not followed. A folder of
+    regular files only is read with C loops, any other a name at a time: the same rows."""
+    for n in (3, 1, 2):
+        write_article(n)
+    write_article(4, name="sub/inner.txt")
+    write_article(5, name="sub/deeper/x.md")
+    write_article(6, name="sub/deeper/Y.MD")
+    for name in (
+        "notes.pdf",
+        "001.txt~",
+        "#002.txt#",
+        ".hidden.txt",
+        "sub/README",
+        "sub/deeper/~z.txt",
+        "sub/deeper/w.txt~",
+    ):
+        (seeds_dir / name).write_text("not an article")
+    (seeds_dir / "elsewhere").mkdir()
+    (seeds_dir / "linked").symlink_to(seeds_dir / "elsewhere")
+
+    def key(rel: str) -> int:
+        info = os.lstat(seeds_dir / rel)
+        return hash((info.st_size, info.st_mtime_ns, info.st_ino))
+
+    expected = [
+        *((rel, key(rel), None) for rel in ("001.txt", "002.txt", "003.txt")),
+        ("linked", None, "symlinked folders are not followed"),
+        ("sub/inner.txt", key("sub/inner.txt"), None),
+        *((rel, key(rel), None) for rel in ("sub/deeper/Y.MD", "sub/deeper/x.md")),  # (regular files only)
+    ]
+    assert list(scan_folder(seeds_dir)) == expected
+    names = [
+        "a.txt",
+        "A.TXT",
+        "b.yml",
+        "c.yaml",
+        "d.md",
+        "#e.txt",
+        "~f.md",
+        "g.txt~",
+        "h.txt#",
+        "i.pdf",
+        "txt",
+        ".j.txt",
+    ]
+    assert article_names(names) == list(map(is_article_name, names)) == [True] * 5 + [False] * 7
+
+    real = os.lstat
+
+    def vanishing(name: str, *, dir_fd: int | None = None) -> os.stat_result:
+        if name == "002.txt":  # deleted between the listing and its lstat
+            raise FileNotFoundError(name)
+        return real(name, dir_fd=dir_fd)
+
+    monkeypatch.setattr(os, "lstat", vanishing)
+    assert list(scan_folder(seeds_dir)) == [row for row in expected if row[0] != "002.txt"]
+
+
 def test_the_scan_in_a_child_process_gives_the_folder_as_scanned_here(
     seeds_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -435,7 +502,7 @@ def test_the_scan_in_a_child_process_gives_the_folder_as_scanned_here(
     write_article(5, name=".hidden.txt")
     (seeds_dir / "elsewhere").mkdir()
     (seeds_dir / "linked").symlink_to(seeds_dir / "elsewhere")
-    here = [(rel, snapshot.state_key(state), why) for rel, state, why in scan_folder(seeds_dir)]
+    here = list(scan_folder(seeds_dir))
     assert ("linked", None, "symlinked folders are not followed") in here and len(here) == 5
     monkeypatch.setattr(catalog_module.threading, "active_count", lambda: 1)  # (pytest may run threads)
     scan = catalog_module._Scan(seeds_dir)

@@ -104,9 +104,13 @@ def load_catalog(settings: Settings) -> Catalog:
 
 
 def import_views() -> None:
-    """Imports what create_app imports when it runs (the views, the embed and the fast path):
-    `feeds serve` does it once, before it forks, so its workers share those modules too."""
+    """Imports what create_app imports when it runs (the views, the embed, the fast path and
+    the folder watcher): `feeds serve` does it once, before it forks, so its workers share
+    those modules too."""
+    from ..catalog import import_watcher
     from . import embed, fast, views  # noqa: F401
+
+    import_watcher()
 
 
 def _websub(settings: Settings, catalog: Catalog, clock: Callable[[], float]) -> Notifier | None:
