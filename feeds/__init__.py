@@ -5,26 +5,33 @@ Public surface: `create_app(config=None)`, `load_settings`, `Catalog`, and the m
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 from ._version import __version__
-from .catalog import Catalog
 from .config import Settings, load_settings
 from .errors import ArticleError, ConfigError, FeedsError
-from .model import Article, Image, Problem, Provider, Related
 
 if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .model import Article, Image, Problem, Provider, Related
     from .web import create_app
+
+_LAZY = {
+    "create_app": "web",
+    "Catalog": "catalog",
+    **dict.fromkeys(("Article", "Image", "Problem", "Provider", "Related"), "model"),
+}
 
 
 def __getattr__(name: str) -> object:
-    """`create_app` is imported when first asked for: parse helpers import this package and
-    need neither Flask nor the writers (a third of a second each at every cold start)."""
-    if name == "create_app":
-        from .web import create_app
-
-        return create_app
-    raise AttributeError(f"module 'feeds' has no attribute {name!r}")
+    """The rest is imported when first asked for: parse helpers import this package and need
+    neither Flask nor the writers (a third of a second each at every cold start), and `feeds
+    serve` begins its folder scan before it imports the parser and the index."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'feeds' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
 
 
 __all__ = [

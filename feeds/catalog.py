@@ -14,13 +14,13 @@ import gc
 import itertools
 import json
 import logging
+import operator
 import os
 import selectors
 import subprocess
 import sys
 import threading
 import time
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .folder import FolderScan, is_article_name, scan_folder, state_key
 from .index import Index, IndexBuilder
-from .loading import LoadResult, is_article_name, load_file, scan_folder, state_key
+from .loading import LoadResult, load_file
 from .model import Article, Problem
 from .snapshot import (
+    Snapshot,
     code_fingerprint,
     decode_result,
     encode_result,
@@ -42,6 +44,7 @@ from .snapshot import (
 )
 
 log = logging.getLogger("feeds")
+_ABSENT = object()
 PARALLEL_MIN_FILES = 2000  # below this, starting worker processes costs more than it saves
 PIPE_PIECE = 1 << 18  # bytes a parse helper writes at once (its pipe is made this big on Linux)
 
@@ -150,77 +153,6 @@ def _helper_main(root: str, max_bytes: str, piece_bytes: str) -> None:
     out.flush()
 
 
-class _Scan:
-    """scan_folder(root) as (path, state_key, why skipped) rows, done by a forked child while
-    this process goes on (reading the snapshot: at 100,000 files each takes about half a
-    second). The child sends the paths joined by NUL (no Linux name holds one) and the keys as
-    an array: this process makes its rows with C loops. Scanned here instead when this process
-    runs threads (a fork copies none of them, but locks they hold would stay held in the child)
-    or when the child fails."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.pid = 0
-        self.fd = -1
-        if threading.active_count() > 1 or not hasattr(os, "fork"):
-            return
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into the caller's code
-            code = 1
-            try:
-                os.close(read_end)
-                with open(write_end, "wb") as out:
-                    out.write(_encode_scan(root))
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self.pid, self.fd = pid, read_end
-
-    def rows(self) -> Iterable[tuple[str, int | None, str | None]]:
-        if self.pid:
-            with open(self.fd, "rb") as pipe:
-                data = pipe.read()
-            _, status = os.waitpid(self.pid, 0)
-            if status == 0:
-                with contextlib.suppress(ValueError, KeyError, TypeError, UnicodeDecodeError):
-                    return _decode_scan(data)
-            log.warning("the folder scan in a child process failed; scanning here")
-        return list(scan_folder(self.root))
-
-
-def _encode_scan(root: Path) -> bytes:
-    names: list[str] = []
-    keys = array("q")
-    skipped: list[list[Any]] = []
-    for rel, key, why in scan_folder(root):
-        if key is None:
-            skipped.append([len(names), why])
-            key = 0
-        names.append(rel)
-        keys.append(key)
-    text = "\0".join(names).encode("utf-8", "surrogatepass")
-    head = json.dumps({"rows": len(names), "text": len(text), "skipped": skipped}).encode()
-    return head + b"\n" + text + keys.tobytes()
-
-
-def _decode_scan(data: bytes) -> list[tuple[str, int | None, str | None]]:
-    end = data.index(b"\n")
-    head = json.loads(data[:end])
-    rows, size = head["rows"], head["text"]
-    text = data[end + 1 : end + 1 + size]
-    names = text.decode("utf-8", "surrogatepass").split("\0") if rows else []
-    keys = array("q")
-    keys.frombytes(data[end + 1 + size :])
-    if len(names) != rows or len(keys) != rows:
-        raise ValueError("a scan of the wrong size")
-    out: list[tuple[str, int | None, str | None]] = list(zip(names, keys.tolist(), itertools.repeat(None)))
-    for at, why in head["skipped"]:
-        out[at] = (names[at], None, why)
-    return out
-
-
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic collection while building hundreds of thousands of objects that all stay:
@@ -261,9 +193,11 @@ class Catalog:
         snapshot_dir: Path | None = None,
         jobs: int | None = None,
         meanwhile: Callable[[], object] | None = None,
+        scan: FolderScan | None = None,
     ) -> None:
         """`meanwhile`: called while a child process scans the folder (`feeds serve` imports
-        its web modules then, rather than before or after the load)."""
+        its web modules then, rather than before or after the load). `scan`: that scan of
+        `root`, begun earlier by the caller (`feeds serve` begins it before its imports)."""
         if not root.is_dir():
             raise ConfigError(f"SEEDS_DIR: expected a folder of article files, got {str(root)!r}, which does not exist")
         self.root = root
@@ -279,58 +213,75 @@ class Catalog:
         # Called with (old index, new index) after each reload that changed something, on the
         # reloading thread: keep them short (WebSub's notifier only wakes its own thread).
         self.after_swap: list[Callable[[Index, Index], None]] = []
-        self.index: Index = self._start(meanwhile)
+        self.index: Index = self._start(meanwhile, scan)
 
     # start ---------------------------------------------------------------------------------
 
-    def _start(self, meanwhile: Callable[[], object] | None) -> Index:
+    def _start(self, meanwhile: Callable[[], object] | None, scan: FolderScan | None) -> Index:
         with _gc_paused():
-            index = self._load_everything(meanwhile)
+            index = self._load_everything(meanwhile, scan or FolderScan(self.root))
             gc.freeze()  # the articles live as long as the process: no collection walks them again
         return index
 
-    def _load_everything(self, meanwhile: Callable[[], object] | None) -> Index:
-        changes: dict[str, LoadResult | Article | None] = {}
-        # path -> the same string, so rows and articles share the scan's copy. No per-file
-        # object lives through the start but those that stay: short-lived ones (file states,
-        # say) would leave holes between the articles that the allocator never gives back.
-        paths: dict[str, str] = {}
-        scan = _Scan(self.root)  # in a child process, while this one reads the snapshot
+    def _load_everything(self, meanwhile: Callable[[], object] | None, scan: FolderScan) -> Index:
         if meanwhile is not None:
             meanwhile()
         fingerprint = code_fingerprint(self.max_bytes)
         snapshot = open_snapshot(self._snapshot, fingerprint) if self._snapshot else None
-        for rel, key, skipped in scan.rows():
-            self._states[rel] = key
-            if key is None:
-                changes[rel] = LoadResult(rel, None, (Problem(rel, "file", skipped or "skipped"),))
-            else:
-                paths[rel] = rel
-        picked: dict[str, LoadResult | Article] = {}
+        # Most starts find every file as the snapshot has it: take all of it (articles and index)
+        # while the scan is still running, and keep it if the scan agrees.
+        restored = self._restore_all(snapshot) if snapshot is not None else None
+        names, keys, skipped = scan.columns()
+        if restored is not None:
+            index, states = restored
+            # the same files in the same states (the scan's paths are unique; a skipped file's
+            # None is never a state, nor a file the snapshot lacks)
+            now = map(states.get, names, itertools.repeat(_ABSENT))
+            if len(names) == len(states) and all(map(operator.eq, now, keys)):
+                self._states = states  # (its path strings are the articles')
+                self._log_new_problems(index.problems)
+                self.index = index
+                self.loaded_at = datetime.now(UTC)
+                del restored, names, keys, snapshot
+                _release_free_memory()
+                return index
+            del restored, index, states
+            self._builder = IndexBuilder(self._builder.site_title)
+        self._states = scanned = dict(zip(names, keys, strict=True))
+        # path -> the same string, so states and articles share the scan's copy. No per-file
+        # object lives through the start but those that stay: short-lived ones (file states,
+        # say) would leave holes between the articles that the allocator never gives back.
+        paths: dict[str, str] = dict(zip(names, names, strict=True))
+        changes: dict[str, LoadResult | Article | None] = {}
+        for rel, why in skipped.items():
+            changes[rel] = LoadResult(rel, None, (Problem(rel, "file", why or "skipped"),))
+            del paths[rel]
+        del names, keys
         if snapshot is not None:
-            picked = snapshot.pick(paths, self._states)
-            changes.update(picked)
+            changes.update(snapshot.pick(paths, scanned))
+        del snapshot  # and the snapshot's bytes with it
         to_parse = [rel for rel in paths if rel not in changes]
         for result in parse_files(self.root, to_parse, self.max_bytes, self.jobs):
             changes[result.path] = result
         paths.clear()
-        index = None
-        if snapshot is not None and len(changes) == len(picked):  # every file as the snapshot has it
-            index = snapshot.restore(self._builder, picked)
-            if index is None:
-                self._builder = IndexBuilder(self._builder.site_title)  # (restore may have begun)
-            else:
-                self._log_new_problems(index.problems)
-                self.index = index
-                self.loaded_at = datetime.now(UTC)
-        del snapshot, picked  # and the snapshot's bytes with them
-        if index is None:
-            index = self._swap(changes)
+        index = self._swap(changes)
         del changes
         if self._snapshot and to_parse:  # what was parsed is kept for the next start
             write_snapshot(self._snapshot, fingerprint, self._builder.results(), self._states, self._builder.export())
         _release_free_memory()
         return index
+
+    def _restore_all(self, snapshot: Snapshot) -> tuple[Index, dict[str, int | None]] | None:
+        """Every row of the snapshot and the index it holds, put into the builder, with the
+        state of each file they are from; None when the snapshot has no index to give."""
+        states = snapshot.states()
+        if not states:
+            return None
+        index = snapshot.restore(self._builder, snapshot.pick(dict(zip(states, states, strict=True)), states))
+        if index is None:
+            self._builder = IndexBuilder(self._builder.site_title)  # (restore may have begun)
+            return None
+        return index, states
 
     # refresh -------------------------------------------------------------------------------
 
@@ -425,13 +376,17 @@ class Catalog:
 
         `catch_up`: the thread first scans the whole folder once the watch is in place, for a
         catalog loaded earlier (in `feeds serve`'s supervisor, before the fork): what changed
-        between that load and this watch sent no event here."""
+        between that load and this watch sent no event here. Then this returns at once: that
+        scan sees whatever changes before the watch is in place, and a worker's first answer
+        does not wait for watchdog to walk the folder (0.1 s at 100,000 files); `following`
+        says when it is."""
         stop = stop or threading.Event()
         thread = threading.Thread(
             target=self._follow, args=(interval, stop, catch_up), name="feeds-reload", daemon=True
         )
         thread.start()
-        self._following.wait(timeout=10)
+        if not catch_up:
+            self._following.wait(timeout=10)
         return thread
 
     def _follow(self, interval: float, stop: threading.Event, catch_up: bool = False) -> None:

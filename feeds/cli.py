@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
-from .catalog import Catalog
 from .config import SETTINGS, catalog_options, env_name, flag_name, load_settings
 from .errors import ConfigError
+from .folder import FolderScan
 from .server import bind, bjoern_worker, granian_server, pick_server, serve_prefork
 
 
@@ -54,6 +54,8 @@ def main() -> None:
 def check(**options: Any) -> None:
     """List every problem in the seeds folder; exit 0 when clean, 1 when there are problems."""
     settings = _settings(options)
+    from .catalog import Catalog
+
     try:
         catalog = Catalog(settings.SEEDS_DIR, max_bytes=settings.MAX_FILE_BYTES)
     except ConfigError as exc:
@@ -133,7 +135,10 @@ def serve(**options: Any) -> None:
     # this, so no client waits on (or is answered from) half a catalog.
     click.echo(f"reading {settings.SEEDS_DIR} ...", err=True)
     started = time.perf_counter()
-    catalog = Catalog(settings.SEEDS_DIR, **catalog_options(settings), meanwhile=_import_web)
+    scan = FolderScan(settings.SEEDS_DIR)  # in a child process, beside the imports and the snapshot read
+    from .catalog import Catalog
+
+    catalog = Catalog(settings.SEEDS_DIR, **catalog_options(settings), meanwhile=_import_web, scan=scan)
     from .web import create_app, preload
 
     index, took = catalog.index, time.perf_counter() - started

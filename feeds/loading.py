@@ -10,17 +10,13 @@ import contextlib
 import email.utils
 import errno
 import hashlib
-import itertools
 import math
-import operator
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import partial
-from operator import attrgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +46,6 @@ try:  # libyaml is about 8x faster; the pure-Python parser is the fallback only
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]
 
-ARTICLE_SUFFIXES = (".txt", ".md", ".yaml", ".yml")
 MAX_DEPTH = 32  # nesting the seed format never needs; deeper input is refused before parsing
 MAX_ALIASES = 64
 MAX_SLOW_PARSE = 65_536  # characters of front matter the pure-Python parser is given
@@ -221,20 +216,6 @@ class _Context:
 
     def warn(self, field_name: str, message: str) -> None:
         self.warnings.append(Problem(self.path, field_name, message, "warning"))
-
-
-def is_article_name(name: str) -> bool:
-    """Article files by suffix; hidden files and editor leftovers are not articles."""
-    if name.startswith((".", "#", "~")) or name.endswith(("~", "#")):
-        return False
-    return name.lower().endswith(ARTICLE_SUFFIXES)
-
-
-def article_names(names: list[str]) -> list[bool]:
-    """is_article_name of each name, in C loops (a scan asks it of 100,000 names)."""
-    suffixed = map(str.endswith, map(str.lower, names), itertools.repeat(ARTICLE_SUFFIXES))
-    marked = map(str.startswith, names, itertools.repeat((".", "#", "~")))
-    return list(map(operator.gt, suffixed, marked))  # suffixed and not marked (a suffix never ends in ~ or #)
 
 
 def load_file(root: Path, relpath: str, *, max_bytes: int) -> LoadResult:
@@ -852,72 +833,3 @@ def _related(value: object, ctx: _Context) -> tuple[Related, ...]:
             )
         )
     return tuple(out)
-
-
-# --- folders -----------------------------------------------------------------------------
-
-
-_STATE = attrgetter("st_size", "st_mtime_ns", "st_ino")
-_MODE = attrgetter("st_mode")
-
-
-def state_key(info: os.stat_result) -> int:
-    """What decides whether a file must be read again: its size, mtime and inode (from its
-    lstat) as one int, what the catalog keeps a file and a snapshot row carries (a tuple of ints
-    hashes the same in every process of one Python version)."""
-    return hash(_STATE(info))
-
-
-def scan_folder(root: Path) -> Iterator[tuple[str, int | None, str | None]]:
-    """Every article file below root: (relative path, its state_key, None), or (path, None,
-    why it is skipped). Subfolders are read (hidden ones are not); symlinked folders are never
-    followed. Each folder's rows are made with C loops (a listdir, every name's lstat by `map`
-    in the open folder, the keys by `map`): about a third of the time of a row at a time, which
-    matters at 100,000 files. A folder with anything but regular files in it, or a name gone
-    before its lstat, is taken a name at a time."""
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        folder = os.path.join(root, rel_dir) if rel_dir else os.fspath(root)
-        try:
-            names = sorted(itertools.filterfalse(_HIDDEN, os.listdir(folder)))
-            handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            continue
-        try:
-            try:
-                infos: list[os.stat_result | None] = list(map(partial(os.lstat, dir_fd=handle), names))
-            except OSError:
-                infos = [_lstat(name, handle) for name in names]
-        finally:
-            os.close(handle)
-        prefix = f"{rel_dir}/" if rel_dir else ""
-        if None not in infos and all(map(stat.S_ISREG, map(_MODE, infos))):  # the common case
-            kept = article_names(names)
-            rels = itertools.compress(names, kept)
-            yield from zip(
-                map(prefix.__add__, rels) if prefix else rels,
-                map(hash, map(_STATE, itertools.compress(infos, kept))),
-                itertools.repeat(None),
-            )
-            continue
-        for name, info in zip(names, infos, strict=True):
-            if info is None:
-                continue
-            rel = prefix + name
-            if stat.S_ISDIR(info.st_mode):
-                stack.append(rel)
-            elif stat.S_ISLNK(info.st_mode) and os.path.isdir(os.path.join(folder, name)):
-                yield rel, None, "symlinked folders are not followed"
-            elif is_article_name(name):
-                yield rel, state_key(info), None
-
-
-_HIDDEN = methodcaller("startswith", ".")
-
-
-def _lstat(name: str, folder: int) -> os.stat_result | None:
-    try:
-        return os.lstat(name, dir_fd=folder)
-    except OSError:
-        return None

@@ -29,7 +29,7 @@ from .index import GroupKind, Index, IndexBuilder
 from .loading import LoadResult
 from .model import MAX_US, MIN_US, Article, Problem, Provider, shared_provider
 
-_SOURCES = ("model.py", "loading.py", "index.py", "snapshot.py")
+_SOURCES = ("model.py", "loading.py", "folder.py", "index.py", "snapshot.py")
 log = logging.getLogger("feeds")
 
 
@@ -200,6 +200,7 @@ def _texts(data: memoryview | bytes, count: int) -> list[str]:
 
 Pick = Callable[[Mapping[str, str], Mapping[str, int | None]], dict[str, LoadResult | Article]]
 Restore = Callable[[IndexBuilder, Mapping[str, LoadResult | Article]], Index]
+States = Callable[[], dict[str, int | None]]
 
 
 def read_snapshot(
@@ -214,12 +215,22 @@ def read_snapshot(
 
 class Snapshot:
     """A snapshot read and checked: pick() the rows still current, and then, when every file is
-    as the snapshot has it, restore() the index it was written with. Neither ever raises: a
+    as the snapshot has it, restore() the index it was written with. None of them ever raises: a
     part that is not right gives nothing, and the caller parses or builds instead."""
 
-    def __init__(self, pick: Pick | None = None, restore: Restore | None = None) -> None:
+    def __init__(self, pick: Pick | None = None, restore: Restore | None = None, states: States | None = None) -> None:
         self._pick = pick
         self._restore = restore
+        self._states = states
+
+    def states(self) -> dict[str, int | None]:
+        """Every file the snapshot holds, with the state_key it had: a start that takes all of
+        them (pick() with these, then restore()) before its scan is back keeps what it made
+        when the scan finds exactly these files in exactly these states."""
+        try:
+            return self._states() if self._states else {}
+        except Exception:
+            return {}
 
     def pick(self, paths: Mapping[str, str], keys: Mapping[str, int | None]) -> dict[str, LoadResult | Article]:
         try:
@@ -248,7 +259,7 @@ def open_snapshot(path: Path, fingerprint: str) -> Snapshot:
         return Snapshot()
 
 
-def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore]:
+def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore, States]:
     if not data.startswith(MAGIC):
         raise ValueError("not a snapshot of this format")
     end = data.index(b"\n", len(MAGIC))
@@ -306,6 +317,8 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore]:
         # Which rows are still their file's (its state unchanged), and then every kept article made
         # by C loops (map, zip, compress): tuple.__new__ over zipped columns is Article(...) without
         # a Python call a row. About 4 times faster than a loop over rows.
+        made.clear()
+        found.clear()
         sames: list[Any] = list(map(paths.get, col_paths))
         keep = list(map(operator.eq, map(keys.get, col_paths), col["keys"].tolist()))
         offsets = [first, *(stop + first for stop in ends)]
@@ -380,7 +393,15 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore]:
         by_path = dict(zip(map(_PATH, made), made, strict=True))
         return builder.restore(by_path, found, saved, groups)
 
-    return pick, restore
+    def states() -> dict[str, int | None]:
+        out: dict[str, int | None] = dict(zip(col_paths, col["keys"].tolist(), strict=True))
+        for name, key, *_ in (*extra["unpublished"], *extra["no_article"]):
+            if type(name) is not str or type(key) is not int:
+                raise ValueError("a row")
+            out[name] = key
+        return out
+
+    return pick, restore, states
 
 
 def _topic_table(names: memoryview, sizes: array[int]) -> list[tuple[str, ...]]:

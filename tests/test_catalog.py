@@ -17,10 +17,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from feeds import catalog as catalog_module
-from feeds import snapshot
+from feeds import folder, snapshot
 from feeds.catalog import Catalog
+from feeds.folder import article_names, is_article_name, scan_folder
 from feeds.index import Index, IndexBuilder, build_index
-from feeds.loading import article_names, is_article_name, load_file, scan_folder
+from feeds.loading import load_file
 
 from .conftest import WriteArticle, reload
 
@@ -372,6 +373,25 @@ def test_a_warm_start_restores_the_index_the_snapshot_was_written_with(
     changed = make(seeds_dir, tmp_path)
     assert len(built) == 1 and "Edited" in [a.title for a in changed.index.site.articles]
 
+    # The start takes the snapshot's index before its scan is back; any other file, or one
+    # gone, or one the scan skips, drops what it took: the index is built from the files.
+    fresh = make(seeds_dir, tmp_path)  # (a Catalog, for mypy)
+    for change in (
+        lambda: write_article(50),
+        lambda: (seeds_dir / "050.txt").unlink(),
+        lambda: (seeds_dir / "linked").symlink_to(seeds_dir, target_is_directory=True),
+        # one file gone and one skipped entry: as many rows as the snapshot has
+        lambda: ((seeds_dir / "001.txt").unlink(), (seeds_dir / "linked2").symlink_to(seeds_dir)),
+    ):
+        make(seeds_dir, tmp_path)  # (the snapshot is as the folder is)
+        change()
+        built.clear()
+        after = make(seeds_dir, tmp_path)
+        assert len(built) == 1, change
+        fresh = Catalog(seeds_dir, max_bytes=1 << 20)  # no snapshot at all
+        assert same_index(after.index, fresh.index)
+    assert "https://news.example/a/1" not in ids(fresh.index) and fresh.index.problems[-1].path == "linked2"
+
 
 def test_an_index_in_the_snapshot_that_is_not_right_is_built_again(
     seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
@@ -504,8 +524,8 @@ def test_the_scan_in_a_child_process_gives_the_folder_as_scanned_here(
     (seeds_dir / "linked").symlink_to(seeds_dir / "elsewhere")
     here = list(scan_folder(seeds_dir))
     assert ("linked", None, "symlinked folders are not followed") in here and len(here) == 5
-    monkeypatch.setattr(catalog_module.threading, "active_count", lambda: 1)  # (pytest may run threads)
-    scan = catalog_module._Scan(seeds_dir)
+    monkeypatch.setattr(folder.threading, "active_count", lambda: 1)  # (pytest may run threads)
+    scan = folder.FolderScan(seeds_dir)
     assert scan.pid != 0  # it did fork
     assert list(scan.rows()) == here
     assert ids(Catalog(seeds_dir, max_bytes=1 << 20).index) == [f"https://news.example/a/{n}" for n in (4, 3, 2, 1)]
@@ -513,12 +533,12 @@ def test_the_scan_in_a_child_process_gives_the_folder_as_scanned_here(
     def broken(root: Path) -> bytes:
         raise OSError("the child cannot scan")
 
-    monkeypatch.setattr(catalog_module, "_encode_scan", broken)
-    failed = catalog_module._Scan(seeds_dir)
+    monkeypatch.setattr(folder, "_encode", broken)
+    failed = folder.FolderScan(seeds_dir)
     assert failed.pid != 0 and list(failed.rows()) == here  # scanned here instead
     assert any("scanning here" in record.getMessage() for record in caplog.records)
-    monkeypatch.setattr(catalog_module.threading, "active_count", lambda: 2)
-    assert catalog_module._Scan(seeds_dir).pid == 0  # threads here: no fork
+    monkeypatch.setattr(folder.threading, "active_count", lambda: 2)
+    assert folder.FolderScan(seeds_dir).pid == 0  # threads here: no fork
 
 
 def test_parallel_parse_gives_the_same_results(

@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bench.corpus import write_corpus
+from feeds.folder import is_article_name
 from feeds.index import Index, build_index
-from feeds.loading import is_article_name, load_file
+from feeds.loading import load_file
 from feeds.model import (
     EPOCH_UTC,
     MAX_US,

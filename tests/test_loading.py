@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feeds.errors import ArticleError
+from feeds.folder import is_article_name
 from feeds.loading import (
     MAX_ALIASES,
     MAX_DEPTH,
@@ -20,7 +21,6 @@ from feeds.loading import (
     _Loader,
     _plainly_shallow,
     _PyLoader,
-    is_article_name,
     load_file,
     parse_article,
     parse_date,
