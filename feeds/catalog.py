@@ -277,7 +277,7 @@ class Catalog:
         states = snapshot.states()
         if not states:
             return None
-        index = snapshot.restore(self._builder, snapshot.pick(dict(zip(states, states, strict=True)), states))
+        index = snapshot.restore(self._builder, snapshot.take_all())
         if index is None:
             self._builder = IndexBuilder(self._builder.site_title)  # (restore may have begun)
             return None

@@ -22,7 +22,6 @@ from typing import Any
 
 import yaml
 import yaml_rs
-from dateutil import parser as dateparser
 
 from .errors import ArticleError
 from .model import (
@@ -701,6 +700,8 @@ def _parse_date_text(text: str, name: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         pass
+    from dateutil import parser as dateparser  # (only here, and rarely: 0.07 s off every start)
+
     try:
         return dateparser.isoparse(text)
     except (ValueError, OverflowError):

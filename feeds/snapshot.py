@@ -198,7 +198,7 @@ def _texts(data: memoryview | bytes, count: int) -> list[str]:
     return out
 
 
-Pick = Callable[[Mapping[str, str], Mapping[str, int | None]], dict[str, LoadResult | Article]]
+Pick = Callable[[Mapping[str, str] | None, Mapping[str, int | None]], dict[str, LoadResult | Article]]
 Restore = Callable[[IndexBuilder, Mapping[str, LoadResult | Article]], Index]
 States = Callable[[], dict[str, int | None]]
 
@@ -235,6 +235,14 @@ class Snapshot:
     def pick(self, paths: Mapping[str, str], keys: Mapping[str, int | None]) -> dict[str, LoadResult | Article]:
         try:
             return self._pick(paths, keys) if self._pick else {}
+        except Exception:
+            self._restore = None
+            return {}
+
+    def take_all(self) -> dict[str, LoadResult | Article]:
+        """pick() of every row, as if every file were as the snapshot has it (see states())."""
+        try:
+            return self._pick(None, {}) if self._pick else {}
         except Exception:
             self._restore = None
             return {}
@@ -313,14 +321,26 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore, States]:
     made: list[Article] = []  # every row's article, in row order, for restore()
     found: dict[str, tuple[Problem, ...]] = {}  # the problems of the kept files that have some
 
-    def pick(paths: Mapping[str, str], keys: Mapping[str, int | None]) -> dict[str, LoadResult | Article]:
+    def pick(paths: Mapping[str, str] | None, keys: Mapping[str, int | None]) -> dict[str, LoadResult | Article]:
         # Which rows are still their file's (its state unchanged), and then every kept article made
         # by C loops (map, zip, compress): tuple.__new__ over zipped columns is Article(...) without
         # a Python call a row. About 4 times faster than a loop over rows.
         made.clear()
         found.clear()
-        sames: list[Any] = list(map(paths.get, col_paths))
-        keep = list(map(operator.eq, map(keys.get, col_paths), col["keys"].tolist()))
+        if paths is None:  # take_all(): every row, with the snapshot's own strings
+            sames: list[Any] = col_paths
+            keep = [True] * rows
+        else:
+            sames = list(map(paths.get, col_paths))
+            keep = list(map(operator.eq, map(keys.get, col_paths), col["keys"].tolist()))
+
+        def current(name: Any, key: Any) -> str | None:
+            """The catalog's string for a row of extra's, when it is current."""
+            if paths is None:
+                return name if type(name) is str else None
+            same = paths.get(name)
+            return same if same is not None and type(key) is int and key == keys.get(same) else None
+
         offsets = [first, *(stop + first for stop in ends)]
         columns = (
             col_ids,
@@ -341,18 +361,18 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore, States]:
         out: dict[str, LoadResult | Article] = dict(zip(sames, articles, strict=True))
         for row, listed in problems.items():
             if keep[row]:
-                name = paths[col_paths[row]]
+                name = sames[row] if paths is None else paths[col_paths[row]]
                 article = out[name]
                 assert isinstance(article, Article)
                 out[name] = LoadResult(name, article, _problems_in(listed, name))
                 found[name] = out[name].problems  # type: ignore[union-attr]
         for name, key in extra["unpublished"]:
-            same = paths.get(name)
-            if same is not None and type(key) is int and key == keys.get(same):
+            same = current(name, key)
+            if same is not None:
                 out[same] = LoadResult(same, None, ())
         for row in extra["no_article"]:
-            same = paths.get(row[0])
-            if same is not None and type(row[1]) is int and row[1] == keys.get(same):
+            same = current(row[0], row[1])
+            if same is not None:
                 result = decode_result(row, same)
                 if result.article is not None:
                     raise ValueError("a row with no article has one")

@@ -483,6 +483,8 @@ def test_a_scan_gives_every_article_file_with_its_state(
         *((rel, key(rel), None) for rel in ("sub/deeper/Y.MD", "sub/deeper/x.md")),  # (regular files only)
     ]
     assert list(scan_folder(seeds_dir)) == expected
+    monkeypatch.setattr(folder, "_RUN", 2)  # a folder read a few names at a time: the same rows
+    assert list(scan_folder(seeds_dir)) == expected
     names = [
         "a.txt",
         "A.TXT",
