@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import errno
+import functools
 import hashlib
 import math
 import os
@@ -18,10 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
-
-import yaml
-import yaml_rs
+from typing import TYPE_CHECKING, Any
 
 from .errors import ArticleError
 from .model import (
@@ -40,10 +38,8 @@ from .model import (
     slugify,
 )
 
-try:  # libyaml is about 8x faster; the pure-Python parser is the fallback only
-    from yaml import CSafeLoader as _SafeBase
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]
+if TYPE_CHECKING:
+    import yaml
 
 MAX_DEPTH = 32  # nesting the seed format never needs; deeper input is refused before parsing
 MAX_ALIASES = 64
@@ -78,6 +74,7 @@ def _loader_class(base: Any) -> Any:
     text (we parse them), merge keys (`<<`) are refused (with aliases they expand
     exponentially) and duplicate keys are noted for a warning.
     """
+    import yaml  # (the methods below use it)
 
     class Loader(base):  # type: ignore[misc]
         def __init__(self, stream: str) -> None:
@@ -183,6 +180,8 @@ def _loader_class(base: Any) -> Any:
 
 
 def _check_number(node: yaml.ScalarNode) -> None:
+    import yaml
+
     text = str(node.value)
     if len(text) > MAX_NUMBER or ":" in text or not text.strip("+-_"):
         raise yaml.constructor.ConstructorError(
@@ -193,10 +192,23 @@ def _check_number(node: yaml.ScalarNode) -> None:
         )
 
 
-_Loader = _loader_class(_SafeBase)
-# The pure-Python parser reads escapes of lone surrogates ("\ud800"), which libyaml refuses;
-# it is used only for such files, after the shape check has bounded their nesting.
-_PyLoader = _loader_class(yaml.SafeLoader)
+@functools.cache
+def _loaders() -> tuple[Any, Any]:
+    """(our libyaml loader, our pure-Python one), made when a file first needs one: PyYAML is
+    imported only then, not by every start (`feeds serve` from an unchanged snapshot parses
+    nothing; 0.08 s). libyaml is about 8x faster; the pure-Python parser reads escapes of lone
+    surrogates ("\ud800"), which libyaml refuses, and is used only for such files, after the
+    shape check has bounded their nesting."""
+    import yaml
+
+    return _loader_class(getattr(yaml, "CSafeLoader", yaml.SafeLoader)), _loader_class(yaml.SafeLoader)
+
+
+def __getattr__(name: str) -> Any:
+    """_Loader and _PyLoader, the two loaders, as module attributes (the tests read them)."""
+    if name in ("_Loader", "_PyLoader"):
+        return _loaders()[name == "_PyLoader"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,7 +394,9 @@ def _check_shape(front: str, loader_class: Any = None) -> None:
     """
     if _plainly_shallow(front):
         return
-    loader_class = loader_class or _Loader
+    import yaml
+
+    loader_class = loader_class or _loaders()[0]
     try:
         _count_shape(front, loader_class)
     except yaml.MarkedYAMLError as exc:
@@ -399,6 +413,8 @@ def _check_shape(front: str, loader_class: Any = None) -> None:
 
 
 def _count_shape(front: str, loader_class: Any) -> None:
+    import yaml
+
     depth = aliases = 0
     for event in yaml.parse(front, Loader=loader_class):
         if isinstance(event, yaml.CollectionStartEvent):
@@ -414,6 +430,8 @@ def _count_shape(front: str, loader_class: Any) -> None:
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:
+    import yaml
+
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark
         where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""
@@ -424,6 +442,8 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 
 
 def _load_yaml(front: str, ctx: _Context) -> dict[str, Any]:
+    import yaml
+
     try:
         try:
             value, duplicates = _parse_yaml(front)
@@ -462,14 +482,17 @@ def _parse_yaml(front: str) -> tuple[object, list[str]]:
 
 
 def _parse_with_libyaml(front: str) -> tuple[object, list[str]]:
+    import yaml
+
+    loader, pure = _loaders()
     try:
-        _check_shape(front, _Loader)
-        return _construct(front, _Loader)
+        _check_shape(front, loader)
+        return _construct(front, loader)
     except yaml.MarkedYAMLError as exc:
         if exc.problem != _SURROGATE_ESCAPE or len(front) > MAX_SLOW_PARSE:
             raise  # the pure parser takes ~3 ms per KiB: not for a whole MiB
-    _check_shape(front, _PyLoader)
-    return _construct(front, _PyLoader)
+    _check_shape(front, pure)
+    return _construct(front, pure)
 
 
 # Where yaml_rs (YAML 1.2, Rust) and our libyaml loader could read the same text differently,
@@ -520,6 +543,8 @@ def _quick_parse(front: str) -> dict[str, Any] | None:
     warns and goes on), or gives anything but a mapping, or a list or mapping as a key."""
     if _risky(front):
         return None
+    import yaml_rs
+
     try:
         value = yaml_rs.loads(front, parse_datetime=False, duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error)
     except Exception:
