@@ -21,6 +21,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# yaml-rs is imported here, in the importing thread: imported first in another thread (a
+# threaded server's), its first loads() crashed the interpreter (a segfault, in the browser
+# tests). PyYAML, imported on first use (_loaders), does not.
+import yaml_rs
+
 from .errors import ArticleError
 from .model import (
     Article,
@@ -543,8 +548,6 @@ def _quick_parse(front: str) -> dict[str, Any] | None:
     warns and goes on), or gives anything but a mapping, or a list or mapping as a key."""
     if _risky(front):
         return None
-    import yaml_rs
-
     try:
         value = yaml_rs.loads(front, parse_datetime=False, duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error)
     except Exception:
