@@ -225,8 +225,8 @@ class Snapshot:
 
     def states(self) -> dict[str, int | None]:
         """Every file the snapshot holds, with the state_key it had: a start that takes all of
-        them (pick() with these, then restore()) before its scan is back keeps what it made
-        when the scan finds exactly these files in exactly these states."""
+        them (take_all(), then restore()) before its scan is back keeps what it made when the
+        scan finds exactly these files in exactly these states."""
         try:
             return self._states() if self._states else {}
         except Exception:
