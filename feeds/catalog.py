@@ -229,24 +229,27 @@ class Catalog:
         fingerprint = code_fingerprint(self.max_bytes)
         snapshot = open_snapshot(self._snapshot, fingerprint) if self._snapshot else None
         # Most starts find every file as the snapshot has it: take all of it (articles and index)
-        # while the scan is still running, and keep it if the scan agrees.
+        # while the scan is still running, and keep it if the scan agrees; if it does not, go on
+        # from it as a reload would, by what changed.
         restored = self._restore_all(snapshot) if snapshot is not None else None
         names, keys, skipped = scan.columns()
         if restored is not None:
             index, states = restored
+            self._states = states  # (its path strings are the articles')
+            self._log_new_problems(index.problems)
+            self.index = index
+            self.loaded_at = datetime.now(UTC)
+            del restored, snapshot
             # the same files in the same states (the scan's paths are unique; a skipped file's
             # None is never a state, nor a file the snapshot lacks)
             now = map(states.get, names, itertools.repeat(_ABSENT))
-            if len(names) == len(states) and all(map(operator.eq, now, keys)):
-                self._states = states  # (its path strings are the articles')
-                self._log_new_problems(index.problems)
-                self.index = index
-                self.loaded_at = datetime.now(UTC)
-                del restored, names, keys, snapshot
-                _release_free_memory()
-                return index
-            del restored, index, states
-            self._builder = IndexBuilder(self._builder.site_title)
+            if len(names) != len(states) or not all(map(operator.eq, now, keys)):
+                report = self.refresh(rows=list(zip(names, keys, map(skipped.get, names), strict=True)))
+                if self._snapshot and report.reparsed:  # what was parsed is kept for the next start
+                    write_snapshot(self._snapshot, fingerprint, self._builder.results(), states, self._builder.export())
+            del names, keys
+            _release_free_memory()
+            return self.index
         self._states = scanned = dict(zip(names, keys, strict=True))
         # path -> the same string, so states and articles share the scan's copy. No per-file
         # object lives through the start but those that stay: short-lived ones (file states,
@@ -285,11 +288,13 @@ class Catalog:
 
     # refresh -------------------------------------------------------------------------------
 
-    def refresh(self, paths: Iterable[str] | None = None) -> RefreshReport:
+    def refresh(
+        self, paths: Iterable[str] | None = None, *, rows: list[tuple[str, int | None, str | None]] | None = None
+    ) -> RefreshReport:
         """Reparse added and changed files, forget removed ones, swap in a new index if needed.
 
         With `paths` (relative, e.g. from file-system events) only those are looked at;
-        without, the whole folder is scanned.
+        without, the whole folder is scanned, or taken from `rows` (a scan made already).
         """
         with self._lock:
             # What changed, as a delta to self._states, applied once swapped (a failed reload is
@@ -303,7 +308,7 @@ class Catalog:
                 # No set of the paths seen: counting the known ones tells whether any is gone (in
                 # a worker, 100,000 new strings kept the length of a scan left ~10 MB behind).
                 known = 0
-                for rel, key, skipped in scan_folder(self.root):
+                for rel, key, skipped in scan_folder(self.root) if rows is None else rows:
                     was = states.get(rel, _ABSENT)
                     known += was is not _ABSENT
                     if key is None:
@@ -315,7 +320,7 @@ class Catalog:
                         changes[rel] = None  # placeholder: parsed below
                         updates[rel] = key
                 if known != len(states):  # some are gone: a second look says which
-                    gone = states.keys() - {rel for rel, _, _ in scan_folder(self.root)}
+                    gone = states.keys() - {rel for rel, _, _ in (scan_folder(self.root) if rows is None else rows)}
             else:
                 for rel in set(paths):
                     if not is_article_name(rel.rsplit("/", 1)[-1]) or any(
