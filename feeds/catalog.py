@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .folder import FolderScan, is_article_name, scan_folder, state_key
+from .folder import FolderScan, Row, is_article_name, rows_of, scan_folder, state_key
 from .index import Index, IndexBuilder
 from .loading import LoadResult, load_file
 from .model import Article, Problem
@@ -244,7 +244,7 @@ class Catalog:
             # None is never a state, nor a file the snapshot lacks)
             now = map(states.get, names, itertools.repeat(_ABSENT))
             if len(names) != len(states) or not all(map(operator.eq, now, keys)):
-                report = self.refresh(rows=list(zip(names, keys, map(skipped.get, names), strict=True)))
+                report = self.refresh(rows=rows_of(names, keys, skipped))
                 if self._snapshot and report.reparsed:  # what was parsed is kept for the next start
                     write_snapshot(self._snapshot, fingerprint, self._builder.results(), states, self._builder.export())
             del names, keys
@@ -288,9 +288,7 @@ class Catalog:
 
     # refresh -------------------------------------------------------------------------------
 
-    def refresh(
-        self, paths: Iterable[str] | None = None, *, rows: list[tuple[str, int | None, str | None]] | None = None
-    ) -> RefreshReport:
+    def refresh(self, paths: Iterable[str] | None = None, *, rows: list[Row] | None = None) -> RefreshReport:
         """Reparse added and changed files, forget removed ones, swap in a new index if needed.
 
         With `paths` (relative, e.g. from file-system events) only those are looked at;

@@ -141,8 +141,7 @@ class FolderScan:
 
     def rows(self) -> list[Row]:
         """The scan's rows (waiting for the child if it has not finished)."""
-        names, keys, skipped = self.columns()
-        return [(name, key, skipped.get(name)) for name, key in zip(names, keys, strict=True)]
+        return rows_of(*self.columns())
 
     def columns(self) -> tuple[list[str], list[int | None], dict[str, str]]:
         """The scan's rows as columns: the paths, their keys (None for a skipped one), and why
@@ -158,6 +157,11 @@ class FolderScan:
             log.warning("the folder scan in a child process failed; scanning here")
         rows = list(scan_folder(self.root))
         return list(map(_PATH, rows)), list(map(_KEY, rows)), {row[0]: row[2] or "" for row in rows if row[1] is None}
+
+
+def rows_of(names: list[str], keys: list[int | None], skipped: dict[str, str]) -> list[Row]:
+    """FolderScan.columns() back as scan_folder's rows."""
+    return list(zip(names, keys, map(skipped.get, names), strict=True))
 
 
 def _encode(root: Path) -> bytes:
@@ -188,4 +192,13 @@ def _decode(data: bytes) -> tuple[list[str], list[int | None], dict[str, str]]:
     return names, keys, skipped
 
 
-__all__ = ["ARTICLE_SUFFIXES", "FolderScan", "Row", "article_names", "is_article_name", "scan_folder", "state_key"]
+__all__ = [
+    "ARTICLE_SUFFIXES",
+    "FolderScan",
+    "Row",
+    "article_names",
+    "is_article_name",
+    "rows_of",
+    "scan_folder",
+    "state_key",
+]
