@@ -3,7 +3,8 @@
 Articles and their parts are NamedTuples: immutable, compact, and about seven times cheaper to
 build than frozen dataclasses, which matters when a start builds them by the hundred thousand.
 
-Pure: no I/O, no clock. Everything here is immutable and compact (slots, interned keys).
+Pure: no I/O, no clock (an article taken from a snapshot reads its packed text from the
+page cache: see paged). Everything here is immutable and compact (slots, interned keys).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
+
+from .paged import fetch
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, lone surrogates,
 # U+FFFE/U+FFFF) plus DEL and the C1 controls, which validators flag. (Classes here name
@@ -220,26 +223,31 @@ def _json_detail(detail: Detail) -> str:
     return json.dumps([detail.title, detail.excerpt, detail.body, image(detail.image), related], ensure_ascii=False)
 
 
+def packed_bytes(packed: bytes | int) -> bytes:
+    """An article's packed text, read from the page cache when it is there (see paged)."""
+    return fetch(packed) if type(packed) is int else packed  # type: ignore[return-value]
+
+
 @lru_cache(maxsize=512)  # MAX_LIMIT's worth by default: a feed's details while it is rendered
-def unpack_detail(packed: bytes) -> Detail:
+def unpack_detail(packed: bytes | int) -> Detail:
     """The inverse of pack_detail; recent ones are kept, as renders read several fields.
 
     Packed text that does not unpack (only a snapshot written by hand with a good CRC-32 could
     hold it: the service never makes it) gives an empty Detail rather than a failed request."""
     try:
-        text = zlib.decompress(packed, wbits=_RAW_DEFLATE).decode()
+        text = zlib.decompress(packed_bytes(packed), wbits=_RAW_DEFLATE).decode()
         return _split_detail(text) if text.startswith(_MARK) else _unjson_detail(text)
     except Exception:  # anything the inflate, the decode, the split or the JSON can raise on it
         return Detail("")
 
 
-def search_text(packed: bytes) -> str:
+def search_text(packed: bytes | int) -> str:
     """An article's title and excerpt, case-folded, one line apart: what `?q=` looks in. Inflates
     only the start (they lead the packed text) and takes no turn in unpack_detail's cache, which
     a scan of a whole topic would empty of the details a render is using."""
     try:
-        head = zlib.decompressobj(wbits=_RAW_DEFLATE).decompress(packed, 2048)
-    except zlib.error:
+        head = zlib.decompressobj(wbits=_RAW_DEFLATE).decompress(packed_bytes(packed), 2048)
+    except (zlib.error, ValueError):
         head = b""  # unpack_detail gives its empty Detail
     if head[:1] == b"\x1d" and head.count(b"\x1f") >= 2:
         title, excerpt, _ = head[1:].split(b"\x1f", 2)
@@ -298,7 +306,9 @@ class Article(NamedTuple):
     id: str  # the permanent URL: GUID, Atom id and JSON Feed id everywhere
     path: str  # relative to the seeds folder, for problems and duplicate rules
     published_us: int  # microseconds since 1970 UTC: sorts and keys with no datetime object
-    packed: bytes  # pack_detail(Detail): title, excerpt, body, lead image, related
+    # pack_detail(Detail): title, excerpt, body, lead image, related; or, for an article taken
+    # from a snapshot, a paged.fetch() int: where that text is in the page cache (packed_bytes)
+    packed: bytes | int
     provider: Provider | None = None
     topics: tuple[str, ...] = ()  # display spellings as written, cleaned
     quality: float | None = None

@@ -27,7 +27,8 @@ from typing import Any
 from ._version import __version__
 from .index import GroupKind, Index, IndexBuilder
 from .loading import LoadResult
-from .model import MAX_US, MIN_US, Article, Problem, Provider, shared_provider
+from .model import MAX_US, MIN_US, Article, Problem, Provider, packed_bytes, shared_provider
+from .paged import hold
 
 _SOURCES = ("model.py", "loading.py", "folder.py", "index.py", "snapshot.py")
 log = logging.getLogger("feeds")
@@ -73,7 +74,7 @@ def encode_result(result: LoadResult | Article, key: int | None) -> list[Any]:
         article = [
             a.id,
             a.published_us,
-            base64.b64encode(a.packed).decode("ascii"),
+            base64.b64encode(packed_bytes(a.packed)).decode("ascii"),
             [a.provider.name, a.provider.domain] if a.provider else None,
             list(a.topics),
             a.quality,
@@ -262,12 +263,14 @@ def open_snapshot(path: Path, fingerprint: str) -> Snapshot:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-        return Snapshot(*_read(data, fingerprint))
+        return Snapshot(*_read(data, fingerprint, path.parent))
     except Exception:  # anything at all: the snapshot is not trusted, the files are parsed
         return Snapshot()
 
 
-def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore, States]:
+def _read(data: bytes, fingerprint: str, folder: Path | None = None) -> tuple[Pick, Restore, States]:
+    """The snapshot `data` checked, and what reads it; `folder` (the snapshot's) is where its
+    packed texts are put in the page cache (see paged.hold): None keeps them as bytes."""
     if not data.startswith(MAGIC):
         raise ValueError("not a snapshot of this format")
     end = data.index(b"\n", len(MAGIC))
@@ -319,6 +322,7 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore, States]:
         problems[row] = listed
     dates = published.tolist()
     made: list[Article] = []  # every row's article, in row order, for restore()
+    paged: list[list[int] | None] = []  # the packed texts as paged ints, once a pick has asked
     found: dict[str, tuple[Problem, ...]] = {}  # the problems of the kept files that have some
 
     def pick(paths: Mapping[str, str] | None, keys: Mapping[str, int | None]) -> dict[str, LoadResult | Article]:
@@ -341,12 +345,17 @@ def _read(data: bytes, fingerprint: str) -> tuple[Pick, Restore, States]:
             same = paths.get(name)
             return same if same is not None and type(key) is int and key == keys.get(same) else None
 
-        offsets = [first, *(stop + first for stop in ends)]
+        if not paged:  # (once: the texts go to the page cache at the first pick)
+            paged.append(hold(section["packed"], ends, folder) if folder is not None and rows else None)
+        texts: Iterable[bytes | int] | None = paged[0]
+        if texts is None:  # each text a bytes object, as a cold start has them
+            offsets = [first, *(stop + first for stop in ends)]
+            texts = map(data.__getitem__, map(slice, offsets, offsets[1:]))
         columns = (
             col_ids,
             sames,
             dates,
-            map(data.__getitem__, map(slice, offsets, offsets[1:])),
+            texts,
             map(provider_table.__getitem__, providers),
             map(topic_table.__getitem__, topics),
             map(numbers.__getitem__, quality),
@@ -486,8 +495,9 @@ def write_snapshot(
         col_keys.append(key)
         col_ids.append(article.id)
         published.append(article.published_us)
-        packed.append(article.packed)
-        size += len(article.packed)
+        blob = packed_bytes(article.packed)
+        packed.append(blob)
+        size += len(blob)
         ends.append(size)
         at = provider_at.get(article.provider)
         if at is None:

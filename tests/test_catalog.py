@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import os
 import random
 import subprocess
@@ -10,10 +11,12 @@ import threading
 import time
 import zlib
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from feeds import catalog as catalog_module
@@ -21,9 +24,10 @@ from feeds import folder, snapshot
 from feeds.catalog import Catalog
 from feeds.folder import article_names, is_article_name, scan_folder
 from feeds.index import Index, IndexBuilder, build_index
-from feeds.loading import load_file
+from feeds.loading import LoadResult, load_file
+from feeds.model import Article, packed_bytes
 
-from .conftest import WriteArticle, reload
+from .conftest import WriteArticle, crawl, reload
 
 
 def ids(index: Index, kind: str = "site", slug: str = "") -> list[str]:
@@ -260,9 +264,9 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
 
     whole = read(pack(header, sections))
     assert sorted(whole) == ["001.txt", "002.txt", "003.txt"]  # packed again as it was: all of it read
-    assert whole["001.txt"] == load_file(seeds_dir, "001.txt", max_bytes=1 << 20).article
-    assert whole["002.txt"] == load_file(seeds_dir, "002.txt", max_bytes=1 << 20)
-    assert whole["003.txt"] == load_file(seeds_dir, "003.txt", max_bytes=1 << 20)
+    for name in ("001.txt", "002.txt", "003.txt"):
+        parsed = load_file(seeds_dir, name, max_bytes=1 << 20)
+        assert plain_result(whole[name]) == (parsed.article if parsed.article and not parsed.problems else parsed)
 
     extra = json.loads(sections["extra"])
     for field, value in (
@@ -315,19 +319,35 @@ def test_snapshot_with_wrong_shapes_is_not_trusted(
     assert ids(make(seeds_dir, tmp_path).index) == ["https://news.example/a/1"]
 
 
+def plain(articles: tuple[Article, ...]) -> tuple[Article, ...]:
+    """Each article with its packed text as bytes: one taken from a snapshot holds where its text
+    is in the page cache (feeds.paged), one parsed holds the bytes; equal articles are equal so."""
+    return tuple(a._replace(packed=packed_bytes(a.packed)) for a in articles)
+
+
+def plain_result(result: LoadResult | Article) -> LoadResult | Article:
+    if isinstance(result, Article):
+        return plain((result,))[0]
+    return LoadResult(result.path, plain((result.article,))[0] if result.article else None, result.problems)
+
+
 def same_index(a: Index, b: Index) -> bool:
+    def groups(index: Index) -> list[tuple[object, ...]]:
+        every = [index.site, *index.topics.values(), *index.providers.values()]
+        return [(g.kind, g.slug, g.name, plain(g.articles), g.keys.tolist(), g.total, g.names) for g in every]
+
     return (
-        a.site,
-        dict(a.topics),
-        dict(a.providers),
+        groups(a),
+        list(a.topics),
+        list(a.providers),
         a.problems,
         a.version,
         dict(a.topic_slugs),
         dict(a.topic_names),
     ) == (
-        b.site,
-        dict(b.topics),
-        dict(b.providers),
+        groups(b),
+        list(b.topics),
+        list(b.providers),
         b.problems,
         b.version,
         dict(b.topic_slugs),
@@ -448,7 +468,7 @@ def test_snapshot_holds_no_code_and_keeps_names_that_are_not_utf8(
     monkeypatch.setattr(pickle, "load", refuse)
     calls = count_parses(monkeypatch)
     warm = make(seeds_dir, tmp_path)
-    assert calls == [] and warm.index.site.articles == cold.index.site.articles
+    assert calls == [] and plain(warm.index.site.articles) == plain(cold.index.site.articles)
     assert {a.path for a in warm.index.site.articles} == {odd, "ünïcode.txt"}
 
 
@@ -602,7 +622,7 @@ def test_snapshot_from_parallel_parse_reads_back_the_same(
     monkeypatch.setattr(catalog_module, "PARALLEL_MIN_FILES", 10**9)  # count parses: all in this process
     warm = make(seeds_dir, tmp_path, jobs=2)
     assert calls == []
-    assert warm.index.site.articles == cold.index.site.articles
+    assert plain(warm.index.site.articles) == plain(cold.index.site.articles)
     assert warm.index.problems == cold.index.problems and len(cold.index.problems) == 1
     assert ids(warm.index) != [] and "https://news.example/a/98" in ids(warm.index)
 
@@ -612,7 +632,7 @@ def test_snapshot_from_parallel_parse_reads_back_the_same(
     assert calls == ["005.txt"]
     calls.clear()
     again = make(seeds_dir, tmp_path, jobs=2)
-    assert calls == [] and again.index.site.articles == half.index.site.articles
+    assert calls == [] and plain(again.index.site.articles) == plain(half.index.site.articles)
 
 
 def test_an_unwritable_snapshot_folder_only_costs_the_snapshot(
@@ -652,3 +672,68 @@ def test_watcher_follows_file_events(seeds_dir: Path, tmp_path: Path, write_arti
     finally:
         stop.set()
     assert wait_for(lambda: not cat.following) < 2
+
+
+def test_a_warm_start_serves_from_texts_in_the_page_cache_what_a_cold_one_did(
+    make_app: Callable[..., Flask], write_article: WriteArticle, tmp_path: Path
+) -> None:
+    """A warm start's articles hold where their packed texts are (feeds.paged), not the bytes:
+    every page, feed and search gives the same bytes as after a cold start, and still does once
+    the snapshot file is emptied (the texts are a copy of this process's own)."""
+    from feeds.model import search_text, unpack_detail
+    from feeds.rendering import jsonfeed, syndication
+
+    for n in range(1, 7):
+        write_article(n, title=f"Tïtle {n} ✓", topics=["AI", f"Topic {n % 2}"], body="Body <b>bold</b> " * n)
+
+    def everything(app: Flask) -> dict[str, bytes]:
+        app.extensions["feeds"].outputs.cache.clear()
+        syndication._FRAGMENTS.clear()
+        jsonfeed._ITEMS.clear()
+        unpack_detail.cache_clear()
+        client = app.test_client()
+        out = crawl(client, ["/feed.xml"])
+        out.pop("/-/health")  # (when it was loaded)
+        for q in ("tïtle", "excerpt", "tïtle 3"):  # (title and excerpt are searched)
+            out[q] = client.get(f"/feed.json?q={q}").data
+        return out
+
+    cold_app = make_app()
+    cold = everything(cold_app)
+    assert [len(json.loads(cold[q])["items"]) for q in ("tïtle", "excerpt", "tïtle 3")] == [6, 6, 1]
+    cold_articles = cold_app.extensions["feeds"].catalog.index.site.articles
+    assert len(cold_articles) == 6 and all(type(a.packed) is bytes for a in cold_articles)
+    warm_app = make_app()
+    articles = warm_app.extensions["feeds"].catalog.index.site.articles
+    assert all(type(a.packed) is int for a in articles)
+    assert everything(warm_app) == cold
+    for snapshot_file in (tmp_path / "snapshots").iterdir():
+        snapshot_file.write_bytes(b"")
+    assert everything(warm_app) == cold
+    assert [a.detail for a in articles] == [a.detail for a in cold_articles]
+    assert list(map(search_text, map(_PACKED, articles))) == list(map(search_text, map(_PACKED, cold_articles)))
+
+
+_PACKED = operator.attrgetter("packed")
+
+
+def test_a_warm_start_keeps_the_bytes_where_it_cannot_page_them(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot folder that takes no more files (read-only, full): the texts stay bytes, and
+    the start is as right as ever."""
+    from feeds import paged
+
+    for n in range(1, 4):
+        write_article(n)
+    cold = make(seeds_dir, tmp_path)
+
+    def refuse(folder: Path) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(paged, "_own", {})
+    monkeypatch.setattr(paged, "_unnamed_file", refuse)
+    calls = count_parses(monkeypatch)
+    warm = make(seeds_dir, tmp_path)
+    assert calls == [] and all(type(a.packed) is bytes for a in warm.index.site.articles)
+    assert warm.index.site.articles == cold.index.site.articles

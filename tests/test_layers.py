@@ -11,6 +11,7 @@ LAYERS = {
     "errors": 0,
     "_version": 0,
     "lru": 0,
+    "paged": 0,  # packed texts kept in the page cache (standard library only)
     "folder": 0,  # the seeds folder as rows (standard library only: `feeds serve` forks its scan first)
     "model": 1,
     "loading": 2,

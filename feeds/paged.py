@@ -1,0 +1,105 @@
+"""Packed texts kept in the page cache instead of the heap.
+
+A warm start used to make a `bytes` object an article for its packed text (about 430 B each, a
+third of what an article costs in memory), in the supervisor and so in every worker. Here the
+packed texts of a snapshot are written once into a file that no name leads to (nothing outside
+can change or truncate it, and it is gone with the process), and an article holds a `Paged` int,
+where its text is, instead of the bytes: the text is read back with `pread` when a render or a
+search needs it (a render keeps the last details it unpacked; see model.unpack_detail). The
+bytes are then the kernel's page cache, in no process's memory: written back to disk and dropped
+when memory is short, read again when asked. (A mapping was tried first: ext4's large folios
+put most of the file into a worker's RSS after fifty reads.)
+
+A Paged value is `(where << LENGTH_BITS) | length`. `where` places the text in this process's
+one space of texts (each hold takes the next range of it), so the ints of different snapshots
+never collide; every value is under 2**60, 32 bytes in CPython. A text of 16 MiB or more, or
+over 64 GiB held in one process, is not paged (the caller keeps its bytes).
+
+One file a process: each hold appends to it. A process forked after a hold reads the ranges it
+inherited from its parent's file (pread keeps no shared file position), and appends what it
+holds itself to a file of its own. Standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+from bisect import bisect_right
+from collections.abc import Sequence
+from itertools import repeat
+from operator import lshift, or_, sub
+from pathlib import Path
+
+LENGTH_BITS = 24
+_LENGTH_MASK = (1 << LENGTH_BITS) - 1
+_SPACE = 1 << (60 - LENGTH_BITS)  # where < this: every Paged int under 2**60
+
+_lock = threading.Lock()
+_starts: list[int] = []  # where each range of the space begins, ascending
+_ranges: list[tuple[int, int, int, int]] = []  # (start, size, fd, start's offset in that file)
+_end = 0  # where the next range begins
+_own: dict[int, tuple[int, int]] = {}  # pid -> (fd, size) of the file this process appends to
+
+
+def hold(texts: bytes | memoryview, ends: Sequence[int], folder: Path) -> list[int] | None:
+    """Writes `texts` (packed texts one after the other, text n ending at ends[n]) to this
+    process's unnamed file (made in `folder` the first time): the Paged int of each text, or None
+    when that cannot be done (a folder that is read-only or full, a text too long): keep the
+    bytes then."""
+    global _end
+    size = len(texts)
+    begins = [0, *ends[:-1]]
+    if not size or len(ends) != len(begins) or max(map(sub, ends, begins)) > _LENGTH_MASK:
+        return None
+    with _lock:
+        if size > _SPACE - _end:
+            return None
+        try:
+            fd, offset = _own.get(os.getpid()) or (_unnamed_file(folder), 0)
+            _own[os.getpid()] = (fd, offset)
+            view = memoryview(texts)
+            done = 0
+            while done < size:
+                done += os.pwrite(fd, view[done:], offset + done)
+        except OSError:
+            return None  # (what was written past the file's size in use is overwritten next time)
+        _own[os.getpid()] = (fd, offset + size)
+        start = _end
+        _end += size
+        _ranges.append((start, size, fd, start - offset))
+        _starts.append(start)
+    # ((start + begin) << LENGTH_BITS) | (end - begin), text by text, in C loops
+    return list(map(or_, map(lshift, map(start.__add__, begins), repeat(LENGTH_BITS)), map(sub, ends, begins)))
+
+
+def _unnamed_file(folder: Path) -> int:
+    """A file in `folder` that no name leads to: it is gone with its last descriptor."""
+    flags = getattr(os, "O_TMPFILE", 0)
+    if flags:
+        with contextlib.suppress(OSError):  # (a file system without O_TMPFILE: named, then unlinked)
+            return os.open(folder, flags | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".texts-")
+    os.unlink(name)
+    return fd
+
+
+def fetch(value: int) -> bytes:
+    """The text a Paged int stands for; ValueError for an int that is none."""
+    where, length = value >> LENGTH_BITS, value & _LENGTH_MASK
+    n = bisect_right(_starts, where) - 1
+    if value < 0 or n < 0:
+        raise ValueError("not a paged text")
+    start, size, fd, delta = _ranges[n]
+    if where + length > start + size:
+        raise ValueError("not a paged text")
+    text = os.pread(fd, length, where - delta)
+    if len(text) != length:
+        raise ValueError("a paged text cut short")
+    return text
+
+
+def held() -> int:
+    """Bytes of texts this process holds in the page cache (its own and those it inherited)."""
+    return _end

@@ -1,0 +1,70 @@
+"""Packed texts kept in the page cache (feeds.paged): what goes in comes out, from this process
+and from a child forked after, and nothing else does."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from feeds import paged
+
+
+def texts_of(*texts: bytes) -> tuple[bytes, list[int]]:
+    ends, at = [], 0
+    for text in texts:
+        at += len(text)
+        ends.append(at)
+    return b"".join(texts), ends
+
+
+def test_each_text_comes_back_as_it_went_in_and_no_file_is_left_named(tmp_path: Path) -> None:
+    words = [b"one", b"", b"\x00\xff" * 3000, "ünïcode".encode()]
+    first = paged.hold(*texts_of(*words), tmp_path)
+    again = paged.hold(*texts_of(b"second snapshot"), tmp_path)
+    assert first is not None and again is not None
+    assert [paged.fetch(v) for v in first] == words
+    assert paged.fetch(again[0]) == b"second snapshot"
+    assert len(set(first) | set(again)) == 5  # no two texts share an int
+    assert all(0 <= v < 2**60 for v in first + again)  # (ints of 32 bytes)
+    assert os.listdir(tmp_path) == []  # the file has no name: nothing to leave behind or tamper with
+
+
+def test_an_int_that_is_no_text_is_refused(tmp_path: Path) -> None:
+    values = paged.hold(*texts_of(b"abc", b"defg"), tmp_path)
+    assert values is not None
+    end = (values[-1] >> paged.LENGTH_BITS) + 4
+    for wrong in (-1, values[-1] + 1, (end << paged.LENGTH_BITS) | 1, 2**61):
+        with pytest.raises(ValueError):
+            paged.fetch(wrong)
+
+
+def test_where_it_cannot_hold_the_bytes_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(paged, "_own", {})  # as a process that holds nothing yet
+    assert paged.hold(*texts_of(b"x"), tmp_path / "missing") is None  # (or read-only, or full)
+    assert paged._own == {}
+    too_long = b"y" * (1 << paged.LENGTH_BITS)
+    assert paged.hold(*texts_of(b"a", too_long), tmp_path) is None
+    assert paged.hold(b"", [], tmp_path) is None
+
+
+def test_a_forked_child_reads_what_it_inherited_and_holds_in_a_file_of_its_own(tmp_path: Path) -> None:
+    inherited = paged.hold(*texts_of(b"from the parent"), tmp_path)
+    assert inherited is not None
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: exits without running pytest's teardown
+        try:
+            own = paged.hold(*texts_of(b"the child's own"), tmp_path)
+            ok = own is not None and paged.fetch(inherited[0]) == b"from the parent"
+            ok = ok and paged.fetch(own[0]) == b"the child's own" and paged.fetch(inherited[0]) == b"from the parent"
+            os.write(write, b"ok" if ok else b"no")
+        finally:
+            os._exit(0)
+    os.close(write)
+    assert os.read(read, 2) == b"ok"
+    os.waitpid(pid, 0)
+    assert paged.fetch(inherited[0]) == b"from the parent"  # the child's appends went elsewhere
+    later = paged.hold(*texts_of(b"the parent again"), tmp_path)
+    assert later is not None and paged.fetch(later[0]) == b"the parent again"
