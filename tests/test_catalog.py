@@ -737,3 +737,37 @@ def test_a_warm_start_keeps_the_bytes_where_it_cannot_page_them(
     warm = make(seeds_dir, tmp_path)
     assert calls == [] and all(type(a.packed) is bytes for a in warm.index.site.articles)
     assert warm.index.site.articles == cold.index.site.articles
+
+
+def test_a_catch_up_tells_an_unchanged_folder_by_its_summary_once(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle
+) -> None:
+    """A worker's first scan (its catch-up) compares the folder with the start's summary instead
+    of looking up each file: unchanged says so; an edit, a new file, a removed one or a refresh
+    in between says changed, and the refresh after it finds the change."""
+    for n in range(1, 5):
+        write_article(n)
+    for start in ("cold", "warm"):
+        cat = make(seeds_dir, tmp_path)
+        assert cat._unchanged_since_start(), start
+        assert not cat._unchanged_since_start()  # once: later changes make the summary stale
+
+    def edit() -> None:
+        write_article(2, title="Edited")
+        os.utime(seeds_dir / "002.txt", ns=(1, 10**18))
+
+    def remove() -> None:
+        (seeds_dir / "003.txt").unlink()
+
+    for change in (edit, lambda: write_article(9), remove):
+        cat = make(seeds_dir, tmp_path)
+        before = ids(cat.index)
+        change()
+        assert not cat._unchanged_since_start()
+        cat.refresh()
+        assert ids(cat.index) != before or [a.title for a in cat.index.site.articles if a.path == "002.txt"] == [
+            "Edited"
+        ]
+    cat = make(seeds_dir, tmp_path)
+    cat.refresh()
+    assert not cat._unchanged_since_start()
