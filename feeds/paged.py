@@ -36,42 +36,80 @@ LENGTH_BITS = 24
 _LENGTH_MASK = (1 << LENGTH_BITS) - 1
 _SPACE = 1 << (60 - LENGTH_BITS)  # where < this: every Paged int under 2**60
 
+
+class _Range:
+    """One hold's texts: in `fd` at `where - delta`, or in `memory` when they could not be written."""
+
+    __slots__ = ("delta", "fd", "memory", "size", "start")
+
+    def __init__(self, start: int, size: int, fd: int, delta: int) -> None:
+        self.start, self.size, self.fd, self.delta = start, size, fd, delta
+        self.memory: bytes | None = None
+
+
 _lock = threading.Lock()
 _starts: list[int] = []  # where each range of the space begins, ascending
-_ranges: list[tuple[int, int, int, int]] = []  # (start, size, fd, start's offset in that file)
+_ranges: list[_Range] = []  # appended before their start above
 _end = 0  # where the next range begins
 _own: dict[int, tuple[int, int]] = {}  # pid -> (fd, size) of the file this process appends to
+_writing: list[threading.Thread] = []  # holds whose texts are still being written
 
 
 def hold(texts: bytes | memoryview, ends: Sequence[int], folder: Path) -> list[int] | None:
-    """Writes `texts` (packed texts one after the other, text n ending at ends[n]) to this
+    """Puts `texts` (packed texts one after the other, text n ending at ends[n]) into this
     process's unnamed file (made in `folder` the first time): the Paged int of each text, or None
-    when that cannot be done (a folder that is read-only or full, a text too long): keep the
-    bytes then."""
+    when there is no such file (a folder that is read-only), or a text is too long: keep the
+    bytes then.
+
+    The write runs in a thread (`pwrite` lets go of the GIL: a start goes on making its articles
+    meanwhile). Reading a text, or forking, waits for it first (settle()); if it fails (a full
+    disk), the texts are kept in memory instead, so a Paged int always finds its text."""
     global _end
     size = len(texts)
     begins = [0, *ends[:-1]]
-    if not size or len(ends) != len(begins) or max(map(sub, ends, begins)) > _LENGTH_MASK:
+    lengths = list(map(sub, ends, begins))
+    if not size or max(lengths, default=0) > _LENGTH_MASK:
         return None
     with _lock:
         if size > _SPACE - _end:
             return None
         try:
             fd, offset = _own.get(os.getpid()) or (_unnamed_file(folder), 0)
-            _own[os.getpid()] = (fd, offset)
-            view = memoryview(texts)
-            done = 0
-            while done < size:
-                done += os.pwrite(fd, view[done:], offset + done)
         except OSError:
-            return None  # (what was written past the file's size in use is overwritten next time)
+            return None
         _own[os.getpid()] = (fd, offset + size)
         start = _end
         _end += size
-        _ranges.append((start, size, fd, start - offset))
+        where = _Range(start, size, fd, start - offset)
+        writer = threading.Thread(target=_write, args=(where, texts, offset), name="feeds-paged", daemon=True)
+        _writing.append(writer)
+        _ranges.append(where)
         _starts.append(start)
+        writer.start()
     # ((start + begin) << LENGTH_BITS) | (end - begin), text by text, in C loops
-    return list(map(or_, map(lshift, map(start.__add__, begins), repeat(LENGTH_BITS)), map(sub, ends, begins)))
+    return list(map(or_, map(lshift, map(start.__add__, begins), repeat(LENGTH_BITS)), lengths))
+
+
+def _write(where: _Range, texts: bytes | memoryview, offset: int) -> None:
+    view = memoryview(texts)
+    done = 0
+    try:
+        while done < where.size:
+            done += os.pwrite(where.fd, view[done:], offset + done)
+    except OSError:  # (a disk full: what was written past the file's size in use is overwritten next time)
+        where.memory = bytes(view)
+
+
+def settle() -> None:
+    """Waits until every hold's texts are written (or kept in memory)."""
+    while _writing:
+        _writing[0].join()
+        with _lock:
+            if _writing and not _writing[0].is_alive():
+                del _writing[0]
+
+
+os.register_at_fork(before=settle)  # no child is forked with texts half written
 
 
 def _unnamed_file(folder: Path) -> int:
@@ -87,14 +125,18 @@ def _unnamed_file(folder: Path) -> int:
 
 def fetch(value: int) -> bytes:
     """The text a Paged int stands for; ValueError for an int that is none."""
-    where, length = value >> LENGTH_BITS, value & _LENGTH_MASK
-    n = bisect_right(_starts, where) - 1
+    if _writing:
+        settle()
+    at, length = value >> LENGTH_BITS, value & _LENGTH_MASK
+    n = bisect_right(_starts, at) - 1
     if value < 0 or n < 0:
         raise ValueError("not a paged text")
-    start, size, fd, delta = _ranges[n]
-    if where + length > start + size:
+    where = _ranges[n]
+    if at + length > where.start + where.size:
         raise ValueError("not a paged text")
-    text = os.pread(fd, length, where - delta)
+    if where.memory is not None:
+        return where.memory[at - where.start : at - where.start + length]
+    text = os.pread(where.fd, length, at - where.delta)
     if len(text) != length:
         raise ValueError("a paged text cut short")
     return text

@@ -68,3 +68,20 @@ def test_a_forked_child_reads_what_it_inherited_and_holds_in_a_file_of_its_own(t
     assert paged.fetch(inherited[0]) == b"from the parent"  # the child's appends went elsewhere
     later = paged.hold(*texts_of(b"the parent again"), tmp_path)
     assert later is not None and paged.fetch(later[0]) == b"the parent again"
+
+
+def test_texts_that_cannot_be_written_are_kept_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write runs after hold() has given its ints (a full disk tells only then): the ints
+    still find their texts."""
+
+    def full(*args: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(paged.os, "pwrite", full)
+    values = paged.hold(*texts_of(b"kept", b"in memory"), tmp_path)
+    assert values is not None
+    assert [paged.fetch(v) for v in values] == [b"kept", b"in memory"]
+    monkeypatch.undo()
+    later = paged.hold(*texts_of(b"written again"), tmp_path)  # (over what the failed write left)
+    assert later is not None and paged.fetch(later[0]) == b"written again"
+    assert [paged.fetch(v) for v in values] == [b"kept", b"in memory"]
