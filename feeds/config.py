@@ -64,7 +64,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SNAPSHOT_DIR",
         default_snapshot_dir(),
-        "where parsed articles are kept between starts; 'off' keeps none",
+        "where parsed articles are kept between starts, and a running service's article texts (in a"
+        " file with no name: put it on a disk); 'off' keeps none",
         _snapshot_dir,
     ),
     Setting("PARSE_JOBS", 0, "processes that parse files at start; 0 means one per core", int, 0),
