@@ -143,14 +143,14 @@ def reference(slug):  # straightforward: scan and sort per request, feedgen for 
 cold, ref, moved = [], [], []
 for slug in picks:  # alternating with the reference, so that the machine's moods hit both alike
     syndication._FRAGMENTS.clear()  # nothing rendered or unpacked before: each entry is written for this feed
-    model.unpack_detail.cache_clear()
+    model.forget_details()
     cold.append(ours(slug, now))
     ref.append(reference(slug))
 # The render-cache miss a running server sees most: one new article in a feed (here the newest,
 # held back until now) moves the feed's digest; its other 49 entries were written for the feed before.
 for slug in picks:
     syndication._FRAGMENTS.clear()
-    model.unpack_detail.cache_clear()
+    model.forget_details()
     group = index.topics[slug]
     newest = group.articles[group.first_visible(now)]
     ours(slug, newest.timestamp - 1e-3)

@@ -228,14 +228,34 @@ def packed_bytes(packed: bytes | int) -> bytes:
     return fetch(packed) if type(packed) is int else packed  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=512)  # MAX_LIMIT's worth by default: a feed's details while it is rendered
 def unpack_detail(packed: bytes | int) -> Detail:
-    """The inverse of pack_detail; recent ones are kept, as renders read several fields.
+    """An article's Detail; recent ones are kept, as renders read several fields.
+
+    A text in the page cache that cannot be read now (an I/O error: see paged) gives an empty
+    Detail this time, and is read again the next (the empty one is not kept)."""
+    try:
+        return _kept_detail(packed)
+    except OSError:
+        return Detail("")
+
+
+@lru_cache(maxsize=512)  # MAX_LIMIT's worth by default: a feed's details while it is rendered
+def _kept_detail(packed: bytes | int) -> Detail:
+    return detail_of(packed_bytes(packed))  # (an OSError of the read goes up: not kept)
+
+
+def forget_details() -> None:
+    """Empties the details kept (tests and benchmarks that time an unpack)."""
+    _kept_detail.cache_clear()
+
+
+def detail_of(packed: bytes) -> Detail:
+    """The inverse of pack_detail.
 
     Packed text that does not unpack (only a snapshot written by hand with a good CRC-32 could
     hold it: the service never makes it) gives an empty Detail rather than a failed request."""
     try:
-        text = zlib.decompress(packed_bytes(packed), wbits=_RAW_DEFLATE).decode()
+        text = zlib.decompress(packed, wbits=_RAW_DEFLATE).decode()
         return _split_detail(text) if text.startswith(_MARK) else _unjson_detail(text)
     except Exception:  # anything the inflate, the decode, the split or the JSON can raise on it
         return Detail("")
@@ -247,7 +267,7 @@ def search_text(packed: bytes | int) -> str:
     a scan of a whole topic would empty of the details a render is using."""
     try:
         head = zlib.decompressobj(wbits=_RAW_DEFLATE).decompress(packed_bytes(packed), 2048)
-    except (zlib.error, ValueError):
+    except (zlib.error, ValueError, OSError):
         head = b""  # unpack_detail gives its empty Detail
     if head[:1] == b"\x1d" and head.count(b"\x1f") >= 2:
         title, excerpt, _ = head[1:].split(b"\x1f", 2)

@@ -17,7 +17,10 @@ over 64 GiB held in one process, is not paged (the caller keeps its bytes).
 
 One file a process: each hold appends to it. A process forked after a hold reads the ranges it
 inherited from its parent's file (pread keeps no shared file position), and appends what it
-holds itself to a file of its own. Standard library only.
+holds itself to a file of its own. The texts are not checked again when read: the snapshot's
+CRC-32 was, before they were written, and no one else can write to the file. On a tmpfs the
+file is memory that no process is charged with: put the snapshot folder on a disk. Standard
+library only.
 """
 
 from __future__ import annotations
@@ -38,21 +41,22 @@ _SPACE = 1 << (60 - LENGTH_BITS)  # where < this: every Paged int under 2**60
 
 
 class _Range:
-    """One hold's texts: in `fd` at `where - delta`, or in `memory` when they could not be written."""
+    """One hold's texts: in `fd` at `where - delta`, or in `memory` when they could not be
+    written; `written` is set once they are in one of the two."""
 
-    __slots__ = ("delta", "fd", "memory", "size", "start")
+    __slots__ = ("delta", "fd", "memory", "size", "start", "written")
 
     def __init__(self, start: int, size: int, fd: int, delta: int) -> None:
         self.start, self.size, self.fd, self.delta = start, size, fd, delta
         self.memory: bytes | None = None
+        self.written = threading.Event()
 
 
 _lock = threading.Lock()
 _starts: list[int] = []  # where each range of the space begins, ascending
 _ranges: list[_Range] = []  # appended before their start above
 _end = 0  # where the next range begins
-_own: dict[int, tuple[int, int]] = {}  # pid -> (fd, size) of the file this process appends to
-_writing: list[threading.Thread] = []  # holds whose texts are still being written
+_file: tuple[int, int] | None = None  # (fd, size) of the file this process appends to
 
 
 def hold(texts: bytes | memoryview, ends: Sequence[int], folder: Path) -> list[int] | None:
@@ -62,30 +66,31 @@ def hold(texts: bytes | memoryview, ends: Sequence[int], folder: Path) -> list[i
     bytes then.
 
     The write runs in a thread (`pwrite` lets go of the GIL: a start goes on making its articles
-    meanwhile). Reading a text, or forking, waits for it first (settle()); if it fails (a full
-    disk), the texts are kept in memory instead, so a Paged int always finds its text."""
-    global _end
+    meanwhile); reading a text of it, or forking, waits for it (settle()). If the write fails (a
+    full disk), the texts are kept in memory instead, so a Paged int always finds its text."""
+    global _end, _file
     size = len(texts)
     begins = [0, *ends[:-1]]
     lengths = list(map(sub, ends, begins))
-    if not size or max(lengths, default=0) > _LENGTH_MASK:
+    if not size or max(lengths, default=0) > _LENGTH_MASK or min(lengths, default=0) < 0:
         return None
     with _lock:
         if size > _SPACE - _end:
             return None
         try:
-            fd, offset = _own.get(os.getpid()) or (_unnamed_file(folder), 0)
+            fd, offset = _file or (_unnamed_file(folder), 0)
         except OSError:
             return None
-        _own[os.getpid()] = (fd, offset + size)
+        _file = (fd, offset + size)  # (a write that fails leaves its part of the file unused)
         start = _end
         _end += size
         where = _Range(start, size, fd, start - offset)
-        writer = threading.Thread(target=_write, args=(where, texts, offset), name="feeds-paged", daemon=True)
-        _writing.append(writer)
         _ranges.append(where)
         _starts.append(start)
-        writer.start()
+    try:
+        threading.Thread(target=_write, args=(where, texts, offset), name="feeds-paged", daemon=True).start()
+    except RuntimeError:  # no thread to be had: written here and now
+        _write(where, texts, offset)
     # ((start + begin) << LENGTH_BITS) | (end - begin), text by text, in C loops
     return list(map(or_, map(lshift, map(start.__add__, begins), repeat(LENGTH_BITS)), lengths))
 
@@ -96,20 +101,27 @@ def _write(where: _Range, texts: bytes | memoryview, offset: int) -> None:
     try:
         while done < where.size:
             done += os.pwrite(where.fd, view[done:], offset + done)
-    except OSError:  # (a disk full: what was written past the file's size in use is overwritten next time)
+    except OSError:  # a full disk, say
         where.memory = bytes(view)
+    finally:
+        where.written.set()
 
 
 def settle() -> None:
-    """Waits until every hold's texts are written (or kept in memory)."""
-    while _writing:
-        _writing[0].join()
-        with _lock:
-            if _writing and not _writing[0].is_alive():
-                del _writing[0]
+    """Waits until the texts of every hold so far are written (or kept in memory)."""
+    for where in list(_ranges):
+        where.written.wait()
 
 
-os.register_at_fork(before=settle)  # no child is forked with texts half written
+def _forked() -> None:
+    """In a child: a lock no thread of the child holds, and no file to append to (the parent's
+    is still read, through the descriptor the child inherited)."""
+    global _lock, _file
+    _lock = threading.Lock()
+    _file = None
+
+
+os.register_at_fork(before=settle, after_in_child=_forked)  # no child is forked with texts half written
 
 
 def _unnamed_file(folder: Path) -> int:
@@ -124,9 +136,8 @@ def _unnamed_file(folder: Path) -> int:
 
 
 def fetch(value: int) -> bytes:
-    """The text a Paged int stands for; ValueError for an int that is none."""
-    if _writing:
-        settle()
+    """The text a Paged int stands for; ValueError for an int that is none, OSError when it
+    cannot be read now (an I/O error)."""
     at, length = value >> LENGTH_BITS, value & _LENGTH_MASK
     n = bisect_right(_starts, at) - 1
     if value < 0 or n < 0:
@@ -134,6 +145,8 @@ def fetch(value: int) -> bytes:
     where = _ranges[n]
     if at + length > where.start + where.size:
         raise ValueError("not a paged text")
+    if not where.written.is_set():
+        where.written.wait()
     if where.memory is not None:
         return where.memory[at - where.start : at - where.start + length]
     text = os.pread(where.fd, length, at - where.delta)

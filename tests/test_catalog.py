@@ -680,7 +680,7 @@ def test_a_warm_start_serves_from_texts_in_the_page_cache_what_a_cold_one_did(
     """A warm start's articles hold where their packed texts are (feeds.paged), not the bytes:
     every page, feed and search gives the same bytes as after a cold start, and still does once
     the snapshot file is emptied (the texts are a copy of this process's own)."""
-    from feeds.model import search_text, unpack_detail
+    from feeds.model import forget_details, search_text
     from feeds.rendering import jsonfeed, syndication
 
     for n in range(1, 7):
@@ -690,7 +690,7 @@ def test_a_warm_start_serves_from_texts_in_the_page_cache_what_a_cold_one_did(
         app.extensions["feeds"].outputs.cache.clear()
         syndication._FRAGMENTS.clear()
         jsonfeed._ITEMS.clear()
-        unpack_detail.cache_clear()
+        forget_details()
         client = app.test_client()
         out = crawl(client, ["/feed.xml"])
         out.pop("/-/health")  # (when it was loaded)
@@ -731,7 +731,7 @@ def test_a_warm_start_keeps_the_bytes_where_it_cannot_page_them(
     def refuse(folder: Path) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(paged, "_own", {})
+    monkeypatch.setattr(paged, "_file", None)
     monkeypatch.setattr(paged, "_unnamed_file", refuse)
     calls = count_parses(monkeypatch)
     warm = make(seeds_dir, tmp_path)

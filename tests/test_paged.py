@@ -19,7 +19,10 @@ def texts_of(*texts: bytes) -> tuple[bytes, list[int]]:
     return b"".join(texts), ends
 
 
-def test_each_text_comes_back_as_it_went_in_and_no_file_is_left_named(tmp_path: Path) -> None:
+def test_each_text_comes_back_as_it_went_in_and_no_file_is_left_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(paged, "_file", None)  # its file is made here, in tmp_path
     words = [b"one", b"", b"\x00\xff" * 3000, "ünïcode".encode()]
     first = paged.hold(*texts_of(*words), tmp_path)
     again = paged.hold(*texts_of(b"second snapshot"), tmp_path)
@@ -41,9 +44,9 @@ def test_an_int_that_is_no_text_is_refused(tmp_path: Path) -> None:
 
 
 def test_where_it_cannot_hold_the_bytes_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(paged, "_own", {})  # as a process that holds nothing yet
-    assert paged.hold(*texts_of(b"x"), tmp_path / "missing") is None  # (or read-only, or full)
-    assert paged._own == {}
+    monkeypatch.setattr(paged, "_file", None)  # as a process that holds nothing yet
+    assert paged.hold(*texts_of(b"x"), tmp_path / "missing") is None  # (or read-only)
+    assert paged._file is None
     too_long = b"y" * (1 << paged.LENGTH_BITS)
     assert paged.hold(*texts_of(b"a", too_long), tmp_path) is None
     assert paged.hold(b"", [], tmp_path) is None
@@ -82,6 +85,61 @@ def test_texts_that_cannot_be_written_are_kept_in_memory(tmp_path: Path, monkeyp
     assert values is not None
     assert [paged.fetch(v) for v in values] == [b"kept", b"in memory"]
     monkeypatch.undo()
-    later = paged.hold(*texts_of(b"written again"), tmp_path)  # (over what the failed write left)
+    later = paged.hold(*texts_of(b"written again"), tmp_path)
     assert later is not None and paged.fetch(later[0]) == b"written again"
     assert [paged.fetch(v) for v in values] == [b"kept", b"in memory"]
+
+
+def test_a_text_is_read_only_once_written_and_a_read_error_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read that comes while the write is still going waits for it; an I/O error gives an
+    empty Detail that time only (the next read, the error gone, gives the article's)."""
+    import threading
+
+    from feeds.model import Detail, detail_of, forget_details, pack_detail, unpack_detail
+
+    gate = threading.Event()
+    real_pwrite = os.pwrite
+
+    def slow(fd: int, data: memoryview, offset: int) -> int:
+        gate.wait(5)
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(paged.os, "pwrite", slow)
+    detail = Detail("A title", "An excerpt", "A body")
+    values = paged.hold(*texts_of(pack_detail(detail)), tmp_path)
+    assert values is not None
+    got: list[Detail] = []
+    reader = threading.Thread(target=lambda: got.append(unpack_detail(values[0])))
+    reader.start()
+    reader.join(0.2)
+    assert reader.is_alive() and got == []  # waiting for the write
+    gate.set()
+    reader.join(5)
+    assert got == [detail]
+
+    forget_details()
+
+    def failing(fd: int, length: int, offset: int) -> bytes:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(paged.os, "pread", failing)
+    assert unpack_detail(values[0]) == Detail("")
+    monkeypatch.undo()
+    assert unpack_detail(values[0]) == detail == detail_of(pack_detail(detail))
+
+
+def test_with_no_thread_to_be_had_the_texts_are_written_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    class NoThread(threading.Thread):
+        def start(self) -> None:
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(paged.threading, "Thread", NoThread)
+    values = paged.hold(*texts_of(b"written", b"here"), tmp_path)
+    assert values is not None and [paged.fetch(v) for v in values] == [b"written", b"here"]
+    paged.settle()  # (and a fork would not wait on a thread that never ran)
