@@ -153,8 +153,3 @@ def fetch(value: int) -> bytes:
     if len(text) != length:
         raise ValueError("a paged text cut short")
     return text
-
-
-def held() -> int:
-    """Bytes of texts this process holds in the page cache (its own and those it inherited)."""
-    return _end

@@ -495,7 +495,11 @@ def write_snapshot(
         col_keys.append(key)
         col_ids.append(article.id)
         published.append(article.published_us)
-        blob = packed_bytes(article.packed)
+        try:
+            blob = packed_bytes(article.packed)
+        except (OSError, ValueError) as exc:  # (a text of the page cache that cannot be read now)
+            log.warning("not writing the snapshot %s: the text of %s cannot be read: %s", path, name, exc)
+            return
         packed.append(blob)
         size += len(blob)
         ends.append(size)

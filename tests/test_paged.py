@@ -143,3 +143,22 @@ def test_with_no_thread_to_be_had_the_texts_are_written_at_once(
     values = paged.hold(*texts_of(b"written", b"here"), tmp_path)
     assert values is not None and [paged.fetch(v) for v in values] == [b"written", b"here"]
     paged.settle()  # (and a fork would not wait on a thread that never ran)
+
+
+def test_a_text_that_cannot_be_read_costs_the_snapshot_not_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from feeds import snapshot
+    from feeds.model import Article
+
+    values = paged.hold(*texts_of(b"some text"), tmp_path)
+    assert values is not None
+    article = Article("https://news.example/a/1", "001.txt", 0, values[0])
+
+    def failing(fd: int, length: int, offset: int) -> bytes:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(paged.os, "pread", failing)
+    target = tmp_path / "snap" / "articles.snapshot"
+    snapshot.write_snapshot(target, "code", [("001.txt", article, ())], {"001.txt": 1})
+    assert not target.exists() and "cannot be read" in caplog.text
