@@ -393,10 +393,16 @@ class Catalog:
         told by its summary alone: a full refresh looks each file up among the states, and each
         lookup writes the reference count of a state's int, which in a worker forked after the
         start copies the pages of all 100,000 of them (with the scan's leftovers, 7-11 MB a
-        worker). Once only: a later change makes the summary out of date."""
+        worker). Once only: a later change makes the summary out of date. A scan that fails says
+        changed (the full refresh then has its own go, and logs what fails)."""
         with self._lock:
             loaded, self._loaded_summary = self._loaded_summary, None
-            return loaded is not None and _summary((rel, key) for rel, key, _ in scan_folder(self.root)) == loaded
+            if loaded is None:
+                return False
+            try:
+                return _summary((rel, key) for rel, key, _ in scan_folder(self.root)) == loaded
+            except Exception:
+                return False
 
     # watching ------------------------------------------------------------------------------
 

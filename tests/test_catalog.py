@@ -11,7 +11,7 @@ import threading
 import time
 import zlib
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -771,3 +771,31 @@ def test_a_catch_up_tells_an_unchanged_folder_by_its_summary_once(
     cat = make(seeds_dir, tmp_path)
     cat.refresh()
     assert not cat._unchanged_since_start()
+
+
+def test_a_catch_up_whose_summary_scan_fails_refreshes_in_full(
+    seeds_dir: Path, tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_article(1)
+    cat = make(seeds_dir, tmp_path)
+    write_article(2)  # (written before the watch: only the catch-up can see it)
+    real = catalog_module.scan_folder
+    calls: list[Path] = []
+
+    def once_broken(root: Path) -> Iterator[tuple[str, int | None, str | None]]:
+        calls.append(root)
+        if len(calls) == 1:
+            raise OSError(5, "Input/output error")
+        return real(root)
+
+    monkeypatch.setattr(catalog_module, "scan_folder", once_broken)
+    stop = threading.Event()
+    cat.watch(0.05, stop, catch_up=True)
+    try:
+        deadline = time.monotonic() + 10
+        while len(cat.index.site.articles) != 2:
+            assert time.monotonic() < deadline, "the file written before the watch is not caught up"
+            time.sleep(0.02)
+    finally:
+        stop.set()
+    assert len(calls) >= 2
