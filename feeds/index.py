@@ -85,8 +85,9 @@ _DIGEST = attrgetter("digest")  # sum(map(_DIGEST, ...)) adds in C: a start sums
 _PUBLISHED = attrgetter("published_us")
 
 
-def _keys(articles: Iterable[Article]) -> array[float]:
-    """Each article's -timestamp (-a.published_us / 1_000_000, the same float), in C loops."""
+def date_keys(articles: Iterable[Article]) -> array[float]:
+    """Each article's -timestamp (-a.published_us / 1_000_000, the same float), in C loops: a
+    Group's keys (a snapshot's restore makes them with this too, so they are the same)."""
     return array("d", map(truediv, map(neg, map(_PUBLISHED, articles)), repeat(1_000_000)))
 
 
@@ -409,12 +410,12 @@ class IndexBuilder:
                 total -= article.digest
         if not articles:  # `new` arrives sorted (see _rebuild)
             articles = new
-            keys = _keys(new)
+            keys = date_keys(new)
             total += sum(map(_DIGEST, new))
         elif len(new) > 64 and len(new) * 4 > len(articles):  # a big batch: sort once
             articles.extend(new)
             articles.sort(key=_sort_key)
-            keys = _keys(articles)
+            keys = date_keys(articles)
             total += sum(map(_DIGEST, new))
         else:
             for article in new:

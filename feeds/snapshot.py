@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
-from .index import GroupKind, Index, IndexBuilder
+from .index import GroupKind, Index, IndexBuilder, date_keys
 from .loading import LoadResult
 from .model import MAX_US, MIN_US, Article, Problem, Provider, packed_bytes, shared_provider
 from .paged import hold
@@ -406,8 +406,7 @@ def _read(data: bytes, fingerprint: str, folder: Path | None = None) -> tuple[Pi
         # picked is what pick() gave: made holds its articles when it kept every row
         if not made or len(made) != rows or saved is None:
             raise ValueError("no index to restore")
-        # each row's -timestamp once (as _keys does it), then each group's keys by its rows
-        row_keys = array("d", map(operator.truediv, map(operator.neg, dates), itertools.repeat(1_000_000)))
+        row_keys = date_keys(made)  # each row's key once, then each group's keys by its rows
         groups: list[tuple[GroupKind, str, str, tuple[Article, ...], array[float], int, str]] = []
         at = 0
         for kind, slug, name, names, count, total in metas:
