@@ -483,6 +483,84 @@ def test_a_large_body_goes_to_bjoern_in_two_pieces_of_the_same_bytes(app: Flask,
     assert bjoern_like(app, "/feeds/providers/small.example.xml")[2] == [small]
 
 
+def test_dated_answers_cached_feeds_as_the_wsgi_path_does(
+    app: Flask, clock: Clock, write_article: WriteArticle
+) -> None:
+    """server.Dated hands a cached feed's answer straight to bjoern (FastPath.answer): the same
+    status, headers and body as the WSGI call through the fast path, plus Date; anything else
+    still goes through the app with its own Date."""
+    from feeds.server import Dated
+
+    write_article(1)
+    write_article(2, topics=["Beta"])
+    reload(app.test_client())
+    fast = app.wsgi_app
+    assert isinstance(fast, FastPath)
+    lane = Dated(app, clock=clock)
+    assert lane.fast == fast.answer  # found behind the Flask app, as bjoern_worker gives it
+    called: list[str] = []
+    flask_views = fast.app
+
+    def counting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        called.append(environ["PATH_INFO"])
+        return flask_views(environ, start_response)
+
+    fast.app = counting
+    date = format_datetime(datetime.fromtimestamp(int(clock()), UTC), usegmt=True)
+    etag = app.test_client().get("/feed.json").headers["ETag"]
+    for method, path, extra in [
+        ("GET", "/feed.json", {}),
+        ("HEAD", "/feed.json", {}),
+        ("GET", "/feed.json", {"HTTP_ACCEPT_ENCODING": "gzip"}),
+        ("GET", "/feed.json", {"HTTP_IF_NONE_MATCH": etag}),
+        ("GET", "/feeds/beta.xml", {"QUERY_STRING": "limit=1"}),
+        ("GET", "/topics/beta", {}),  # a page: Flask
+        ("GET", "/feeds/nothing.xml", {}),  # a 404: Flask
+    ]:
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "wsgi.url_scheme": "https"}
+        environ.update(extra)
+        got: list[Any] = []
+        want: list[Any] = []
+        body = b"".join(
+            lane(dict(environ), lambda status, headers, exc_info=None, seen=got: seen.extend((status, headers)))
+        )
+        plain = dict(environ, **{"feeds.second": int(clock()), "feeds.pieces": True})
+        want_body = b"".join(
+            app(plain, lambda status, headers, exc_info=None, seen=want: seen.extend((status, headers)))
+        )
+        assert (got[0], got[1], body) == (want[0], [*want[1], ("Date", date)], want_body), (method, path, extra)
+        assert [name for name, _ in got[1]].count("Date") == 1
+    assert called == ["/topics/beta"] * 2 + ["/feeds/nothing.xml"] * 2  # the lane, then the WSGI call
+
+
+def test_the_fast_path_remembers_an_answer_exactly_while_the_same_articles_are_shown(
+    app: Flask, clock: Clock, write_article: WriteArticle
+) -> None:
+    from array import array
+
+    from feeds.index import Group
+    from feeds.web.fast import _window
+
+    stamps = [300.0, 200.0, 200.0, 100.0]  # newest first, one tie
+    group = Group("topic", "t", "T", (), array("d", (-t for t in stamps)), 0, "")
+    nows = sorted({t + d for t in stamps for d in (-1.0, -1e-6, 0.0, 1e-6, 1.0)} | {-1e9, 1e9})
+    for start in range(len(stamps) + 1):
+        shown_from, until = _window(group, start)
+        for now in nows:
+            assert (shown_from <= now < until) == (group.first_visible(now) == start), (start, now)
+
+    # through the app: an article that comes due, and the clock set back before it
+    at = datetime(2026, 2, 1, tzinfo=UTC).timestamp()
+    write_article(1)
+    write_article(2, publishedDateTime="2026-02-01T00:00:00Z")
+    client, slow = app.test_client(), flask_only(app)
+    reload(client)
+    for now in (at - 1, at, at + 1, at - 1, at):
+        clock.now = now
+        assert client.get("/feed.json").data == slow.get("/feed.json").data, now
+        assert (b"Article number 2" in client.get("/feed.json").data) == (now >= at), now
+
+
 def test_pieces_are_never_those_of_an_older_body(app: Flask, write_article: WriteArticle) -> None:
     for n in range(1, 6):
         write_article(n, body="The first version. " * 2000)

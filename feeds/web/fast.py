@@ -7,6 +7,7 @@ is written in one place. Both paths use `lookup` and `respond`, so they send the
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from .http import PIECES, SECOND, respond
 from .lookup import FeedRoute, Found, HttpProblem, base_url, feed_route, locate_feed, locate_opml
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Answer = tuple[str, list[tuple[str, str]], Iterable[bytes]]  # status line, headers (a fresh list), body
 _STATUS = {200: "200 OK", 304: "304 Not Modified"}
 _OPML = ("opml", "", "")
 
@@ -30,8 +32,8 @@ class _Remembered:
 
     rendered: weakref.ref[Rendered]
     index: Index
-    group: Group
-    start: int
+    shown_from: float  # the answer holds while shown_from <= now < until: exactly while the
+    until: float  # group's first_visible(now) is the start it was made at (see _window)
     key: Hashable  # in the render cache: a memo hit counts as a use there, or busy feeds would age out first
 
 
@@ -40,8 +42,10 @@ class FastPath:
 
     A request it has answered before is one dict lookup and a few checks away from its answer:
     the memo maps (path, query, host) to what the answer was made from; it is emptied whenever
-    the catalog swaps in a new index, and an entry is used only while no held-back article of
-    its group has come due and the render cache still holds its answer.
+    the catalog swaps in a new index, and an entry is used only while its group shows the same
+    articles (no held-back one has come due, the clock was not set back before the newest shown)
+    and the render cache still holds its answer. `answer` is the whole of it for a server that
+    calls it directly (server.Dated under bjoern).
     """
 
     def __init__(self, app: WSGIApp, state: FeedsState) -> None:
@@ -54,24 +58,38 @@ class FastPath:
         self._memo_index: object = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        answer = self.answer(environ, environ.get(SECOND), PIECES in environ)
+        if answer is None:
+            return self.app(environ, start_response)
+        status, headers, body = answer
+        start_response(status, headers)
+        return body
+
+    def answer(self, environ: dict[str, Any], second: int | None, pieces: bool) -> Answer | None:
+        """The whole answer to a GET or HEAD of a cached feed, or None to let Flask answer.
+
+        `second`: when it is sent (None: now); `pieces`: whether the server writes each item of
+        the body as it is (see web.http.PIECES). The header list is the caller's own to extend:
+        server.Dated adds Date to it and hands it to bjoern with no WSGI call in between.
+        """
         method = environ["REQUEST_METHOD"]
-        if method == "GET" or method == "HEAD":
-            rendered = self.find(environ)
-            if rendered is not None:
-                status, headers, body = respond(
-                    rendered,
-                    accept_encoding=environ.get("HTTP_ACCEPT_ENCODING"),
-                    if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
-                    if_modified_since=environ.get("HTTP_IF_MODIFIED_SINCE"),
-                    head=method == "HEAD",
-                    max_age=self.max_age,
-                    second=environ.get(SECOND) or int(self.state.clock()),
-                )
-                start_response(_STATUS[status], headers)
-                if len(body) >= PIECES_FROM and PIECES in environ:  # bjoern: sent with no copy
-                    return rendered.pieces(body is not rendered.body)
-                return [body]
-        return self.app(environ, start_response)
+        if method != "GET" and method != "HEAD":
+            return None
+        rendered = self.find(environ)
+        if rendered is None:
+            return None
+        status, headers, body = respond(
+            rendered,
+            accept_encoding=environ.get("HTTP_ACCEPT_ENCODING"),
+            if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
+            if_modified_since=environ.get("HTTP_IF_MODIFIED_SINCE"),
+            head=method == "HEAD",
+            max_age=self.max_age,
+            second=second or int(self.state.clock()),
+        )
+        if pieces and len(body) >= PIECES_FROM:  # bjoern: sent with no copy
+            return _STATUS[status], headers, rendered.pieces(body is not rendered.body)
+        return _STATUS[status], headers, [body]
 
     def find(self, environ: dict[str, Any]) -> Rendered | None:
         """What answers this request, or None to let Flask answer it (including every error)."""
@@ -89,7 +107,7 @@ class FastPath:
             self._memo = {}
             self._memo_index = index
         memo = self._memo.get(key)
-        if memo is not None and memo.index is index and memo.group.first_visible(state.clock()) == memo.start:
+        if memo is not None and memo.index is index and memo.shown_from <= state.clock() < memo.until:
             # (the index check also covers a thread that stored an answer from before a swap)
             rendered = memo.rendered()
             if rendered is not None:
@@ -101,7 +119,8 @@ class FastPath:
         if found.index is index:
             if len(self._memo) >= 4096:  # bounded: paths and hosts come from clients
                 self._memo.clear()
-            self._memo[key] = _Remembered(weakref.ref(found.rendered), found.index, found.group, found.start, found.key)
+            shown_from, until = _window(found.group, found.start)
+            self._memo[key] = _Remembered(weakref.ref(found.rendered), found.index, shown_from, until, found.key)
         return found.rendered
 
     def _locate(self, environ: dict[str, Any]) -> Found | None:
@@ -135,6 +154,16 @@ class FastPath:
         return route
 
 
+def _window(group: Group, start: int) -> tuple[float, float]:
+    """When group.first_visible(now) == start: from the publication of the newest article shown
+    (the clock set back before it hides it again) until that of the next one held back, the
+    same comparisons as its bisect over group.keys (-timestamps, ascending)."""
+    keys = group.keys
+    shown_from = -keys[start] if start < len(keys) else -math.inf
+    until = -keys[start - 1] if start > 0 else math.inf
+    return shown_from, until
+
+
 def _route(raw_path: str) -> FeedRoute | None:
     try:  # PEP 3333 gives the path's bytes as latin-1; URLs are UTF-8, as Werkzeug decodes them
         path = raw_path.encode("latin-1").decode("utf-8")
@@ -155,4 +184,4 @@ def _route(raw_path: str) -> FeedRoute | None:
     return None
 
 
-__all__ = ["FastPath"]
+__all__ = ["Answer", "FastPath"]
