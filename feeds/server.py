@@ -84,7 +84,8 @@ class Dated:
 
     A request the app's fast path answers (web.fast.FastPath.answer, on `app` or on a Flask
     app's wsgi_app) goes to it directly, with no WSGI call or wrapped start_response between:
-    a 304 is mostly this work, so every call saved is a share of its CPU."""
+    a 304 is mostly this work, so every call saved is a share of its CPU. It is looked up once,
+    here: wrap or replace a Flask app's wsgi_app before handing the app to Dated, not after."""
 
     def __init__(self, app: WSGIApp, clock: Callable[[], float] = time.time) -> None:
         from .web.fast import FastPath

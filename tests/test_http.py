@@ -421,6 +421,34 @@ def test_a_topic_name_changed_elsewhere_reaches_every_feed_that_shows_it(
     assert get(client, "/topics/beta").data == get(make_app().test_client(), "/topics/beta").data
 
 
+def test_the_fast_path_answers_a_request_again_from_its_memo(
+    app: Flask, clock: Clock, write_article: WriteArticle
+) -> None:
+    write_article(1)
+    write_article(2, publishedDateTime="2026-02-01T00:00:00Z")  # held back
+    client = app.test_client()
+    reload(client)
+    fast = app.wsgi_app
+    assert isinstance(fast, FastPath)
+    located: list[str] = []
+    locate = fast._locate
+
+    def counting(environ: dict[str, Any]) -> Any:
+        located.append(environ["PATH_INFO"])
+        return locate(environ)
+
+    fast._locate = counting  # type: ignore[method-assign]
+    first = client.get("/feed.json")
+    assert b"Article number 1" in first.data and b"Article number 2" not in first.data
+    assert client.get("/feed.json").data == first.data
+    zipped = client.get("/feed.json", headers={"Accept-Encoding": "gzip"}).data
+    assert gzip.decompress(zipped) == first.data
+    assert located == ["/feed.json"]  # once: the other two were the memo's
+    clock.now = datetime(2026, 2, 1, tzinfo=UTC).timestamp()  # article 2 comes due: looked up again
+    assert b"Article number 2" in client.get("/feed.json").data
+    assert located == ["/feed.json"] * 2
+
+
 def test_the_fast_path_forgets_old_data(app: Flask, write_article: WriteArticle) -> None:
     write_article(1)
     client = app.test_client()
@@ -473,6 +501,14 @@ def test_a_large_body_goes_to_bjoern_in_two_pieces_of_the_same_bytes(app: Flask,
             body.close()  # bjoern calls it after each response: there must be one, doing nothing
             assert b"".join(body) == want.data
             assert bjoern_like(app, "/feed.xml", **headers)[2] is body  # made once, not per request
+            environ = {
+                "REQUEST_METHOD": "GET",
+                "PATH_INFO": "/feed.xml",
+                "QUERY_STRING": "",
+                "wsgi.url_scheme": "https",
+            }
+            environ["feeds.pieces"] = True  # a server that writes each item as it is, through the WSGI call
+            assert app.wsgi_app(environ, lambda *args: None) is body
         else:  # the gzip of it: small, one item as before
             assert body == [want.data]
         etag = want.headers["ETag"]
@@ -514,6 +550,8 @@ def test_dated_answers_cached_feeds_as_the_wsgi_path_does(
         ("GET", "/feed.json", {"HTTP_ACCEPT_ENCODING": "gzip"}),
         ("GET", "/feed.json", {"HTTP_IF_NONE_MATCH": etag}),
         ("GET", "/feeds/beta.xml", {"QUERY_STRING": "limit=1"}),
+        ("GET", "/feed.json", {"HTTP_IF_MODIFIED_SINCE": "Sat, 28 Jun 2025 12:00:00 GMT"}),
+        ("GET", "/feeds.opml", {}),
         ("GET", "/topics/beta", {}),  # a page: Flask
         ("GET", "/feeds/nothing.xml", {}),  # a 404: Flask
     ]:
