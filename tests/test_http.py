@@ -334,18 +334,24 @@ def test_the_fast_path_answers_as_flask_does(app: Flask, corpus: None, url: str)
             )
 
 
-def test_cached_feeds_never_reach_flask(app: Flask, corpus: None) -> None:
-    reload(app.test_client())
+def reaching_flask(app: Flask) -> list[str]:
+    """From now on, the path of each request that the fast path hands to the Flask views."""
     fast = app.wsgi_app
     assert isinstance(fast, FastPath)
     passed: list[str] = []
-    flask_app = fast.app
+    flask_views = fast.app
 
     def counting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         passed.append(environ["PATH_INFO"])
-        return flask_app(environ, start_response)
+        return flask_views(environ, start_response)
 
     fast.app = counting
+    return passed
+
+
+def test_cached_feeds_never_reach_flask(app: Flask, corpus: None) -> None:
+    reload(app.test_client())
+    passed = reaching_flask(app)
     client = app.test_client()
     for url in FEEDS:
         etag = client.get(url).headers["ETag"]
@@ -534,14 +540,7 @@ def test_dated_answers_cached_feeds_as_the_wsgi_path_does(
     assert isinstance(fast, FastPath)
     lane = Dated(app, clock=clock)
     assert lane.fast == fast.answer  # found behind the Flask app, as bjoern_worker gives it
-    called: list[str] = []
-    flask_views = fast.app
-
-    def counting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        called.append(environ["PATH_INFO"])
-        return flask_views(environ, start_response)
-
-    fast.app = counting
+    called = reaching_flask(app)
     date = format_datetime(datetime.fromtimestamp(int(clock()), UTC), usegmt=True)
     etag = app.test_client().get("/feed.json").headers["ETag"]
     for method, path, extra in [
