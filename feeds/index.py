@@ -8,6 +8,7 @@ few files touches only the groups those articles belong to.
 from __future__ import annotations
 
 import hashlib
+import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,6 +44,15 @@ class Group:
     def first_visible(self, now: float) -> int:
         """Index of the newest article published at or before `now` (held-back ones skipped)."""
         return bisect_left(self.keys, -now)
+
+    def window(self, start: int) -> tuple[float, float]:
+        """(since, until): first_visible(now) == start exactly while since <= now < until, the
+        same comparisons as its bisect. From the publication of the newest article shown (a
+        clock set back before it hides it again) to that of the next one held back."""
+        keys = self.keys
+        since = -keys[start] if start < len(keys) else -math.inf
+        until = -keys[start - 1] if start > 0 else math.inf
+        return since, until
 
     def visible(self, now: float, limit: int | None = None) -> tuple[Article, ...]:
         start = self.first_visible(now)

@@ -576,13 +576,12 @@ def test_the_fast_path_remembers_an_answer_exactly_while_the_same_articles_are_s
     from array import array
 
     from feeds.index import Group
-    from feeds.web.fast import _window
 
     stamps = [300.0, 200.0, 200.0, 100.0]  # newest first, one tie
     group = Group("topic", "t", "T", (), array("d", (-t for t in stamps)), 0, "")
     nows = sorted({t + d for t in stamps for d in (-1.0, -1e-6, 0.0, 1e-6, 1.0)} | {-1e9, 1e9})
     for start in range(len(stamps) + 1):
-        shown_from, until = _window(group, start)
+        shown_from, until = group.window(start)
         for now in nows:
             assert (shown_from <= now < until) == (group.first_visible(now) == start), (start, now)
 

@@ -7,20 +7,19 @@ is written in one place. Both paths use `lookup` and `respond`, so they send the
 
 from __future__ import annotations
 
-import math
 import weakref
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..index import Group, Index
+from ..index import Index
 from ..outputs import PIECES_FROM, Rendered
 from . import FeedsState
-from .http import PIECES, SECOND, respond
+from .http import PIECES, SECOND, Headers, respond
 from .lookup import FeedRoute, Found, HttpProblem, base_url, feed_route, locate_feed, locate_opml
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-Answer = tuple[str, list[tuple[str, str]], Iterable[bytes]]  # status line, headers (a fresh list), body
+Answer = tuple[str, Headers, Iterable[bytes]]  # status line, headers (a fresh list), body
 _STATUS = {200: "200 OK", 304: "304 Not Modified"}
 _OPML = ("opml", "", "")
 
@@ -33,7 +32,7 @@ class _Remembered:
     rendered: weakref.ref[Rendered]
     index: Index
     shown_from: float  # the answer holds while shown_from <= now < until: exactly while the
-    until: float  # group's first_visible(now) is the start it was made at (see _window)
+    until: float  # group's first_visible(now) is the start it was made at (see Group.window)
     key: Hashable  # in the render cache: a memo hit counts as a use there, or busy feeds would age out first
 
 
@@ -119,7 +118,7 @@ class FastPath:
         if found.index is index:
             if len(self._memo) >= 4096:  # bounded: paths and hosts come from clients
                 self._memo.clear()
-            shown_from, until = _window(found.group, found.start)
+            shown_from, until = found.group.window(found.start)
             self._memo[key] = _Remembered(weakref.ref(found.rendered), found.index, shown_from, until, found.key)
         return found.rendered
 
@@ -152,16 +151,6 @@ class FastPath:
             self._routes.clear()
         self._routes[raw_path] = route
         return route
-
-
-def _window(group: Group, start: int) -> tuple[float, float]:
-    """When group.first_visible(now) == start: from the publication of the newest article shown
-    (the clock set back before it hides it again) until that of the next one held back, the
-    same comparisons as its bisect over group.keys (-timestamps, ascending)."""
-    keys = group.keys
-    shown_from = -keys[start] if start < len(keys) else -math.inf
-    until = -keys[start - 1] if start > 0 else math.inf
-    return shown_from, until
 
 
 def _route(raw_path: str) -> FeedRoute | None:
