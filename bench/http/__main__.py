@@ -2,22 +2,25 @@
 the same wrk load on loopback, runs alternated, medians and ratios printed.
 
     .venv/bin/python -m bench.http [--duration 8] [--rounds 3] [--connections 64] [--count 5000]
-                                   [--no-flask] [--no-granian] [--baseline DIR]
+                                   [--no-flask] [--no-granian] [--no-floor] [--baseline DIR]
 
 Installs nginx and wrk with apt-get when they are missing (Debian). Generates a corpus with
 bench/corpus.py (a small built-in generator when that is missing), builds the static site, starts
 nginx with deploy/nginx-static.conf, `feeds serve` (bjoern when installed), the same under
-granian (when bjoern is what `feeds serve` runs), and the same app without its fast path
-(bench/http/flask_only.py), and with --baseline the `feeds serve` of another checkout (before and
-after a change, alternated in one run); checks nginx sends the export's own bytes and every
-server the same bytes, then measures: a cached 200 of a 50-item topic feed (identity and gzip) and
-a 304 to If-None-Match. The servers run this checkout's code (PYTHONPATH), whatever the venv's
-editable install points at. Never part of the test run.
+granian (when bjoern is what `feeds serve` runs), the same app without its fast path
+(bench/http/flask_only.py), the floor (bench/http/floor.py: a bare callable under the same bjoern
+workers sending the answers `feeds serve` sent, byte for byte, with no work at all), and with
+--baseline the `feeds serve` of another checkout (before and after a change, alternated in one
+run); checks nginx sends the export's own bytes and every server the same bytes, then measures:
+a cached 200 of a 50-item topic feed (identity and gzip) and a 304 to If-None-Match. The servers
+run this checkout's code (PYTHONPATH), whatever the venv's editable install points at. Never part
+of the test run.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import http.client
 import json
@@ -44,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
 BIN = Path(PY).parent
 BASE_URL = "https://feeds.example"
+FLOOR = "bjoern floor"
 LOAD_BEFORE = "?"
 CODE_AT = "?"
 # Every subprocess imports this checkout's `feeds`, not whatever the venv's editable install
@@ -306,6 +310,43 @@ def check_same(servers: list[Server], path: str) -> None:
         raise SystemExit(f"the servers send different bytes for {path}")
 
 
+_HOP_BY_HOP = frozenset(("connection", "keep-alive", "transfer-encoding"))  # the server's, not the app's
+
+
+def answers(server: Server, path: str, heads: dict[str, list[str]]) -> dict[str, dict[str, object]]:
+    """What `server` sends for each scenario: status line, the app's headers as sent, body (base64)."""
+    recorded: dict[str, dict[str, object]] = {}
+    for scenario, lines in heads.items():
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        try:
+            conn.request("GET", path, headers=dict(line.split(": ", 1) for line in lines))
+            response = conn.getresponse()
+            body = response.read()
+            headers = [[k, v] for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
+            recorded[scenario] = {
+                "status": f"{response.status} {response.reason}",
+                "headers": headers,
+                "body": base64.b64encode(body).decode(),
+            }
+        finally:
+            conn.close()
+    return recorded
+
+
+def check_floor(floor: Server, feeds: Server, path: str, heads: dict[str, list[str]]) -> None:
+    """The floor sends what `feeds serve` sends, but for the clock's headers (Date, Expires)."""
+
+    def comparable(answer: dict[str, object]) -> dict[str, object]:
+        headers = answer["headers"]
+        assert isinstance(headers, list)
+        return {**answer, "headers": [h for h in headers if h[0].lower() not in ("date", "expires")]}
+
+    ours, theirs = answers(feeds, path, heads), answers(floor, path, heads)
+    for scenario in heads:
+        if comparable(ours[scenario]) != comparable(theirs[scenario]):
+            raise SystemExit(f"{floor.name}: {scenario} differs from {feeds.name}'s answer")
+
+
 def scenarios(server: Server, path: str) -> dict[str, list[str]]:
     etag = fetch(server.port, path)[1]["etag"]
     status = fetch(server.port, path, {"If-None-Match": etag})[0]
@@ -324,6 +365,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=5000, help="articles in the generated corpus")
     parser.add_argument("--no-flask", action="store_true", help="skip the app without its fast path")
     parser.add_argument("--no-granian", action="store_true", help="skip `feeds serve` under granian")
+    parser.add_argument("--no-floor", action="store_true", help="skip the bare bjoern callable (bench/http/floor.py)")
     parser.add_argument(
         "--baseline",
         type=Path,
@@ -378,6 +420,15 @@ def main() -> None:
         check_same(servers, path)
         check_same(servers, "/feeds.opml")
         heads = {server.name: scenarios(server, path) for server in servers}
+        if not args.no_floor and have_bjoern():  # started last: it sends what `feeds serve` just sent
+            (work / "floor.json").write_text(json.dumps(answers(servers[1], path, heads[servers[1].name])))
+            floor_cmd = [PY, "-m", "bench.http.floor", str(work / "floor.json")]
+            floor = feeds_server(FLOOR, floor_cmd, seeds, work, args.workers)
+            log(f"starting {floor.name} on port {floor.port}")
+            servers.append(floor)
+            floor.start(path)
+            check_floor(floor, servers[1], path, heads[servers[1].name])
+            heads[floor.name] = heads[servers[1].name]
         for scenario in ("200", "200 gzip", "304"):
             for server in servers:  # warm up: caches, connections, CPU frequency
                 wrk(server.port, path, heads[server.name][scenario], 2, args.connections, args.threads)
@@ -455,6 +506,16 @@ def report(
         verdict = "met" if p99 <= 10 else "MISSED"
         print(f"- p99 of a cached {scenario} <= 10 ms: {p99:.2f} ms {verdict} (nginx: {nginx_p99:.2f} ms)")
     print(f"- errors under load = 0: {errors} {'met' if errors == 0 else 'MISSED'}")
+    if FLOOR in results["200"]:
+        print(f"\nagainst the floor ({FLOOR}: the same bytes from a bare callable under bjoern):")
+        for scenario, by_server in results.items():
+            floor_rps = med(by_server[FLOOR], "rps")
+            feeds_rps = med(by_server["feeds serve"], "rps")
+            floor_p99, feeds_p99 = med(by_server[FLOOR], "p99_ms"), med(by_server["feeds serve"], "p99_ms")
+            print(
+                f"- {scenario}: the floor is {floor_rps / med(by_server['nginx'], 'rps'):.2f} of nginx; "
+                f"feeds serve {feeds_rps / floor_rps:.2f} of the floor, p99 {feeds_p99:.2f} ms against {floor_p99:.2f}"
+            )
 
 
 if __name__ == "__main__":
