@@ -104,11 +104,10 @@ class Dated:
             self._second = second
         date = self._date
         if self.fast is not None:
-            answer = self.fast(environ, second, True)
+            answer = self.fast(environ, second, True, date)
             if answer is not None:
                 status, headers, body = answer
-                headers.append(date)  # a list of the answer's own
-                start_response(status, headers)
+                start_response(status, headers)  # bjoern copies the list; it ends with our Date
                 return body
         environ["feeds.second"] = second  # web.http.SECOND: Expires is this second plus max-age
         environ["feeds.pieces"] = True  # web.http.PIECES

@@ -597,6 +597,78 @@ def test_the_fast_path_remembers_an_answer_exactly_while_the_same_articles_are_s
         assert (b"Article number 2" in client.get("/feed.json").data) == (now >= at), now
 
 
+def test_the_fast_path_replays_an_answer_within_its_second_only_while_it_holds(
+    app: Flask, clock: Clock, write_article: WriteArticle
+) -> None:
+    """The same request in the same second gets the answer made for it again, with no lookup;
+    an article that comes due within that second, the next second (Date, Expires) and new data
+    each make a new answer, equal to Flask's."""
+    at = datetime(2026, 2, 1, tzinfo=UTC).timestamp()
+    write_article(1)
+    write_article(2, publishedDateTime="2026-02-01T00:00:00.500Z")  # due half-way through a second
+    client, slow = app.test_client(), flask_only(app)
+    reload(client)
+    fast = app.wsgi_app
+    assert isinstance(fast, FastPath)
+    looked_up: list[str] = []
+    find = fast.find
+
+    def counting(environ: dict[str, Any], *args: Any) -> Any:
+        looked_up.append(environ["PATH_INFO"])
+        return find(environ, *args)
+
+    fast.find = counting  # type: ignore[method-assign]
+    clock.now = at + 0.25
+    etag = slow.get("/feed.json").headers["ETag"]
+    requests: list[tuple[str, dict[str, str]]] = [
+        ("GET", {}),
+        ("GET", {"Accept-Encoding": "gzip"}),
+        ("GET", {"If-None-Match": etag}),
+        ("HEAD", {}),
+    ]
+
+    def answers() -> list[tuple[int, list[tuple[str, str]], bytes]]:
+        got = []
+        for method, headers in requests:
+            fast_answer = client.open("/feed.json", method=method, headers=headers)
+            slow_answer = slow.open("/feed.json", method=method, headers=headers)
+            assert fast_answer.status_code == slow_answer.status_code, (method, headers)
+            assert fast_answer.headers.to_wsgi_list() == slow_answer.headers.to_wsgi_list(), (method, headers)
+            assert fast_answer.data == slow_answer.data, (method, headers)
+            got.append((fast_answer.status_code, fast_answer.headers.to_wsgi_list(), fast_answer.data))
+        return got
+
+    first = answers()
+    assert answers() == first
+    assert looked_up == ["/feed.json"] * len(requests)  # once each: the second time, replays
+    assert b"Article number 2" not in first[0][2] and first[2][0] == 304
+
+    clock.now = at + 0.75  # the same second: article 2 has come due
+    due = answers()
+    assert b"Article number 2" in due[0][2]
+    assert looked_up == ["/feed.json"] * 2 * len(requests)
+
+    clock.now = at + 1.25  # the next second: Expires moves with it
+    later = answers()
+    assert dict(later[0][1])["Expires"] != dict(due[0][1])["Expires"]
+    assert looked_up == ["/feed.json"] * 3 * len(requests)
+
+    write_article(1, title="Changed")  # new data in the same second
+    reload(client)
+    assert b"Changed" in client.get("/feed.json").data
+
+
+def test_dated_replays_send_one_date_of_their_second(app: Flask, clock: Clock, write_article: WriteArticle) -> None:
+    """A replayed header list is handed out again as it is: Date once, the one of its second."""
+    write_article(1)
+    reload(app.test_client())
+    for now in (clock.now, clock.now, clock.now + 1, clock.now + 1):
+        clock.now = now
+        status, sent, _ = bjoern_like(app, "/feed.xml")
+        dates = [value for name, value in sent if name == "Date"]
+        assert (status, dates) == ("200 OK", [format_datetime(datetime.fromtimestamp(int(now), UTC), usegmt=True)])
+
+
 def test_pieces_are_never_those_of_an_older_body(app: Flask, write_article: WriteArticle) -> None:
     for n in range(1, 6):
         write_article(n, body="The first version. " * 2000)

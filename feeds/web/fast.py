@@ -19,7 +19,9 @@ from .http import PIECES, SECOND, Headers, respond
 from .lookup import FeedRoute, Found, HttpProblem, base_url, feed_route, locate_feed, locate_opml
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-Answer = tuple[str, Headers, Iterable[bytes]]  # status line, headers (a fresh list), body
+Answer = tuple[str, Headers, Iterable[bytes]]  # status line, headers (shared: never change them), body
+Header = tuple[str, str]
+_Found = tuple[Rendered, float, float, Hashable]  # what answers, shown_from, until, its key in the render cache
 _STATUS = {200: "200 OK", 304: "304 Not Modified"}
 _OPML = ("opml", "", "")
 
@@ -36,6 +38,18 @@ class _Remembered:
     key: Hashable  # in the render cache: a memo hit counts as a use there, or busy feeds would age out first
 
 
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    """An answer as made, for the same request again within the same second on the same data
+    (FastPath.answer), while its feed shows the same articles (the memo's window). It holds the
+    body for at most that second, past the render cache's say."""
+
+    answer: Answer
+    shown_from: float
+    until: float
+    key: Hashable  # in the render cache: touched on every replay, as on every memo hit
+
+
 class FastPath:
     """A WSGI middleware (in the manner of WhiteNoise) that serves cached feeds itself.
 
@@ -43,8 +57,9 @@ class FastPath:
     the memo maps (path, query, host) to what the answer was made from; it is emptied whenever
     the catalog swaps in a new index, and an entry is used only while its group shows the same
     articles (no held-back one has come due, the clock was not set back before the newest shown)
-    and the render cache still holds its answer. `answer` is the whole of it for a server that
-    calls it directly (server.Dated under bjoern).
+    and the render cache still holds its answer. Within a second, the replays skip even that for
+    a request seen before, headers and all (see answer). `answer` is the whole of it for a server
+    that calls it directly (server.Dated under bjoern).
     """
 
     def __init__(self, app: WSGIApp, state: FeedsState) -> None:
@@ -55,72 +70,115 @@ class FastPath:
         self._routes: dict[str, FeedRoute | None] = {}
         self._memo: dict[tuple[str, str, str], _Remembered] = {}
         self._memo_index: object = None
+        self._replays: dict[tuple[object, ...], _Replay] = {}
+        self._replays_second = -1  # what the replays are for: the second they are sent in,
+        self._replays_index: object = None  # and the data they come from
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         answer = self.answer(environ, environ.get(SECOND), PIECES in environ)
         if answer is None:
             return self.app(environ, start_response)
         status, headers, body = answer
-        start_response(status, headers)
+        start_response(status, list(headers))
         return body
 
-    def answer(self, environ: dict[str, Any], second: int | None, pieces: bool) -> Answer | None:
+    def answer(
+        self, environ: dict[str, Any], second: int | None, pieces: bool, date: Header | None = None
+    ) -> Answer | None:
         """The whole answer to a GET or HEAD of a cached feed, or None to let Flask answer.
 
         `second`: when it is sent (None: now); `pieces`: whether the server writes each item of
-        the body as it is (see web.http.PIECES). The header list is the caller's own to extend:
-        server.Dated adds Date to it and hands it to bjoern with no WSGI call in between.
+        the body as it is (see web.http.PIECES); `date`: a header to end the list with (server.Dated's
+        Date, of `second`). The header list may be handed out again: pass it on, never change it.
+
+        The same request in the same second, on the same data, gets the same answer: the answer
+        is kept (the replay) until the second or the data change, or the articles its feed shows
+        (see _Replay), and a client polling a feed, or a crowd of them, costs one dict lookup.
         """
-        method = environ["REQUEST_METHOD"]
+        state = self.state
+        now = state.clock()
+        if second is None:
+            second = int(now)
+        index = state.catalog.index
+        replays = self._replays
+        if second != self._replays_second or index is not self._replays_index:
+            replays = self._replays = {}  # Date and Expires change with the second, answers with the data
+            self._replays_second, self._replays_index = second, index
+        request = (
+            environ["REQUEST_METHOD"],
+            environ.get("PATH_INFO"),
+            environ.get("QUERY_STRING"),
+            environ.get("HTTP_HOST"),
+            environ.get("wsgi.url_scheme"),
+            environ.get("HTTP_ACCEPT_ENCODING"),
+            environ.get("HTTP_IF_NONE_MATCH"),
+            environ.get("HTTP_IF_MODIFIED_SINCE"),
+            pieces,
+            date is None,
+        )
+        replay = replays.get(request)
+        if replay is not None and replay.shown_from <= now < replay.until:
+            state.outputs.cache.touch(replay.key)
+            return replay.answer
+        method = request[0]
         if method != "GET" and method != "HEAD":
             return None
-        rendered = self.find(environ)
-        if rendered is None:
+        found = self.find(environ, index, now)
+        if found is None:
             return None
+        rendered, shown_from, until, key = found
         status, headers, body = respond(
             rendered,
-            accept_encoding=environ.get("HTTP_ACCEPT_ENCODING"),
-            if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
-            if_modified_since=environ.get("HTTP_IF_MODIFIED_SINCE"),
+            accept_encoding=request[5],
+            if_none_match=request[6],
+            if_modified_since=request[7],
             head=method == "HEAD",
             max_age=self.max_age,
-            second=second or int(self.state.clock()),
+            second=second,
         )
+        if date is not None:
+            headers.append(date)
         if pieces and len(body) >= PIECES_FROM:  # bjoern: sent with no copy
-            return _STATUS[status], headers, rendered.pieces(body is not rendered.body)
-        return _STATUS[status], headers, [body]
+            answer: Answer = (_STATUS[status], headers, rendered.pieces(body is not rendered.body))
+        else:
+            answer = (_STATUS[status], headers, [body])
+        if shown_from < until:  # remembered by find(), so from `index`: the data `replays` is for
+            if len(replays) >= 4096:  # bounded: requests come from clients
+                replays.clear()
+            replays[request] = _Replay(answer, shown_from, until, key)
+        return answer
 
-    def find(self, environ: dict[str, Any]) -> Rendered | None:
-        """What answers this request, or None to let Flask answer it (including every error)."""
+    def find(self, environ: dict[str, Any], index: Index, now: float) -> _Found | None:
+        """What answers this request from `index` at `now`, with the clock window in which that
+        holds (empty when it is not remembered), or None to let Flask answer (every error too)."""
         host = ""
         if self._by_host:
             host = environ.get("HTTP_HOST") or ""
             if not host:
                 found = self._locate(environ)  # the server's own name: rare, never remembered
-                return None if found is None else found.rendered
+                return None if found is None else (found.rendered, 0.0, 0.0, found.key)
             host = environ["wsgi.url_scheme"] + "://" + host
         key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), host)
-        state = self.state
-        index = state.catalog.index
         if index is not self._memo_index:  # new data: forget all, so no old index stays alive
             self._memo = {}
             self._memo_index = index
         memo = self._memo.get(key)
-        if memo is not None and memo.index is index and memo.shown_from <= state.clock() < memo.until:
+        if memo is not None and memo.index is index and memo.shown_from <= now < memo.until:
             # (the index check also covers a thread that stored an answer from before a swap)
             rendered = memo.rendered()
             if rendered is not None:
-                state.outputs.cache.touch(memo.key)
-                return rendered
+                self.state.outputs.cache.touch(memo.key)
+                return rendered, memo.shown_from, memo.until, memo.key
         found = self._locate(environ)
         if found is None:
             return None
-        if found.index is index:
-            if len(self._memo) >= 4096:  # bounded: paths and hosts come from clients
-                self._memo.clear()
-            shown_from, until = found.group.window(found.start)
-            self._memo[key] = _Remembered(weakref.ref(found.rendered), found.index, shown_from, until, found.key)
-        return found.rendered
+        if found.index is not index:  # the data changed since this request began: not remembered
+            return found.rendered, 0.0, 0.0, found.key
+        if len(self._memo) >= 4096:  # bounded: paths and hosts come from clients
+            self._memo.clear()
+        shown_from, until = found.group.window(found.start)
+        self._memo[key] = _Remembered(weakref.ref(found.rendered), found.index, shown_from, until, found.key)
+        return found.rendered, shown_from, until, found.key
 
     def _locate(self, environ: dict[str, Any]) -> Found | None:
         route = self.route(environ.get("PATH_INFO", ""))
