@@ -70,9 +70,9 @@ class FastPath:
         self._routes: dict[str, FeedRoute | None] = {}
         self._memo: dict[tuple[str, str, str], _Remembered] = {}
         self._memo_index: object = None
-        self._replays: dict[tuple[object, ...], _Replay] = {}
-        self._replays_second = -1  # what the replays are for: the second they are sent in,
-        self._replays_index: object = None  # and the data they come from
+        # The replays with the second they are sent in and the data they come from, in one
+        # attribute: a thread that reads it (granian's, say) gets the three of one moment.
+        self._replays: tuple[int, object, dict[tuple[object, ...], _Replay]] = (-1, None, {})
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         answer = self.answer(environ, environ.get(SECOND), PIECES in environ)
@@ -100,10 +100,10 @@ class FastPath:
         if second is None:
             second = int(now)
         index = state.catalog.index
-        replays = self._replays
-        if second != self._replays_second or index is not self._replays_index:
-            replays = self._replays = {}  # Date and Expires change with the second, answers with the data
-            self._replays_second, self._replays_index = second, index
+        replays_second, replays_index, replays = self._replays
+        if second != replays_second or index is not replays_index:
+            replays = {}  # Date and Expires change with the second, answers with the data
+            self._replays = (second, index, replays)
         request = (
             environ["REQUEST_METHOD"],
             environ.get("PATH_INFO"),
