@@ -423,17 +423,24 @@ class Catalog:
         between that load and this watch sent no event here. Then this returns at once: that
         scan sees whatever changes before the watch is in place, and a worker's first answer
         does not wait for watchdog to walk the folder (0.1 s at 100,000 files); `following`
-        says when it is."""
+        says when it is.
+
+        With inotify and no `stop` (a server's watch, which lasts as long as its process), the
+        thread sleeps until an event, where it woke twice a second to find nothing, taking the
+        GIL from the worker's requests each time."""
+        idle = interval if stop is not None else None  # how long the thread waits for an event
         stop = stop or threading.Event()
         thread = threading.Thread(
-            target=self._follow, args=(interval, stop, catch_up), name="feeds-reload", daemon=True
+            target=self._follow, args=(interval, stop, catch_up, idle), name="feeds-reload", daemon=True
         )
         thread.start()
         if not catch_up:
             self._following.wait(timeout=10)
         return thread
 
-    def _follow(self, interval: float, stop: threading.Event, catch_up: bool = False) -> None:
+    def _follow(
+        self, interval: float, stop: threading.Event, catch_up: bool = False, idle: float | None = None
+    ) -> None:
         events = _EventQueue(self.root)
         watching = events.start()
         self._following.set()
@@ -447,7 +454,7 @@ class Catalog:
             while not stop.is_set():
                 try:
                     if watching:
-                        paths = events.take(timeout=interval)
+                        paths = events.take(timeout=idle)
                         if paths is None:  # the queue overflowed or a folder moved: rescan
                             self.refresh()
                         elif paths:
@@ -537,11 +544,14 @@ class _EventQueue:
             self._rescan = True
             self._ready.notify()
 
-    def take(self, timeout: float) -> set[str] | None:
-        """Paths changed since the last call ({} after `timeout` with none), or None: rescan."""
+    def take(self, timeout: float | None) -> set[str] | None:
+        """Paths changed since the last call ({} after `timeout` with none; None: wait for one),
+        or None: rescan."""
         with self._ready:
             if not self._paths and not self._rescan:
                 self._ready.wait(timeout)
+                if not self._paths and not self._rescan:
+                    return set()  # nothing came: no debounce to sleep
         time.sleep(self.DEBOUNCE)
         with self._ready:
             paths, rescan = self._paths, self._rescan

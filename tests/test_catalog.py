@@ -645,6 +645,18 @@ def test_an_unwritable_snapshot_folder_only_costs_the_snapshot(
     assert any("cannot write the snapshot" in record.getMessage() for record in caplog.records)
 
 
+def test_an_event_queue_with_nothing_in_it_returns_at_once_after_its_timeout(tmp_path: Path) -> None:
+    """take() sleeps the debounce only when something came: an idle watch wakes for nothing else."""
+    events = catalog_module._EventQueue(tmp_path)
+    started = time.monotonic()
+    assert events.take(timeout=0.01) == set()
+    assert time.monotonic() - started < catalog_module._EventQueue.DEBOUNCE
+    events.add(["a.txt"])
+    started = time.monotonic()
+    assert events.take(timeout=None) == {"a.txt"}  # no wait for an event already there
+    assert time.monotonic() - started >= catalog_module._EventQueue.DEBOUNCE
+
+
 def test_watcher_follows_file_events(seeds_dir: Path, tmp_path: Path, write_article: WriteArticle) -> None:
     write_article(1)
     cat = make(seeds_dir, tmp_path)
