@@ -334,19 +334,25 @@ def test_the_fast_path_answers_as_flask_does(app: Flask, corpus: None, url: str)
             )
 
 
-def reaching_flask(app: Flask) -> list[str]:
-    """From now on, the path of each request that the fast path hands to the Flask views."""
+def reaching(app: Flask, step: str) -> list[str]:
+    """From now on, the path of each request that reaches the fast path's `step` (an attribute
+    called with the environ first: `app`, the Flask views; `find`; `_locate`)."""
     fast = app.wsgi_app
     assert isinstance(fast, FastPath)
     passed: list[str] = []
-    flask_views = fast.app
+    called = getattr(fast, step)
 
-    def counting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    def counting(environ: dict[str, Any], *args: Any) -> Any:
         passed.append(environ["PATH_INFO"])
-        return flask_views(environ, start_response)
+        return called(environ, *args)
 
-    fast.app = counting
+    setattr(fast, step, counting)
     return passed
+
+
+def reaching_flask(app: Flask) -> list[str]:
+    """From now on, the path of each request that the fast path hands to the Flask views."""
+    return reaching(app, "app")
 
 
 def test_cached_feeds_never_reach_flask(app: Flask, corpus: None) -> None:
@@ -434,16 +440,7 @@ def test_the_fast_path_answers_a_request_again_from_its_memo(
     write_article(2, publishedDateTime="2026-02-01T00:00:00Z")  # held back
     client = app.test_client()
     reload(client)
-    fast = app.wsgi_app
-    assert isinstance(fast, FastPath)
-    located: list[str] = []
-    locate = fast._locate
-
-    def counting(environ: dict[str, Any]) -> Any:
-        located.append(environ["PATH_INFO"])
-        return locate(environ)
-
-    fast._locate = counting  # type: ignore[method-assign]
+    located = reaching(app, "_locate")
     first = client.get("/feed.json")
     assert b"Article number 1" in first.data and b"Article number 2" not in first.data
     assert client.get("/feed.json").data == first.data
@@ -608,16 +605,7 @@ def test_the_fast_path_replays_an_answer_within_its_second_only_while_it_holds(
     write_article(2, publishedDateTime="2026-02-01T00:00:00.500Z")  # due half-way through a second
     client, slow = app.test_client(), flask_only(app)
     reload(client)
-    fast = app.wsgi_app
-    assert isinstance(fast, FastPath)
-    looked_up: list[str] = []
-    find = fast.find
-
-    def counting(environ: dict[str, Any], *args: Any) -> Any:
-        looked_up.append(environ["PATH_INFO"])
-        return find(environ, *args)
-
-    fast.find = counting  # type: ignore[method-assign]
+    looked_up = reaching(app, "find")
     clock.now = at + 0.25
     etag = slow.get("/feed.json").headers["ETag"]
     requests: list[tuple[str, dict[str, str]]] = [
