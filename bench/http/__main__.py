@@ -117,14 +117,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+    """One GET on loopback: the status line ("304 Not Modified"), the headers as sent, the body."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        return f"{response.status} {response.reason}", response.getheaders(), response.read()
     finally:
         conn.close()
+
+
+def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    status, sent, body = get(port, path, headers)
+    return int(status[:3]), {k.lower(): v for k, v in sent}, body
 
 
 @dataclass
@@ -317,19 +323,12 @@ def answers(server: Server, path: str, heads: dict[str, list[str]]) -> dict[str,
     """What `server` sends for each scenario: status line, the app's headers as sent, body (base64)."""
     recorded: dict[str, dict[str, object]] = {}
     for scenario, lines in heads.items():
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        try:
-            conn.request("GET", path, headers=dict(line.split(": ", 1) for line in lines))
-            response = conn.getresponse()
-            body = response.read()
-            headers = [[k, v] for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
-            recorded[scenario] = {
-                "status": f"{response.status} {response.reason}",
-                "headers": headers,
-                "body": base64.b64encode(body).decode(),
-            }
-        finally:
-            conn.close()
+        status, sent, body = get(server.port, path, dict(line.split(": ", 1) for line in lines))
+        recorded[scenario] = {
+            "status": status,
+            "headers": [[k, v] for k, v in sent if k.lower() not in _HOP_BY_HOP],
+            "body": base64.b64encode(body).decode(),
+        }
     return recorded
 
 
